@@ -1,0 +1,52 @@
+"""Sidebar: the WeCom chat-toolbar app of a securities firm's advisors."""
+import os
+
+from flask import Flask
+
+from . import web
+from .config import load_settings
+from .extensions import csrf, db, htmx, init_wecom, migrate
+
+
+def create_app(test_config=None):
+    """Build the app; test_config (a dict) overrides settings read from the environment."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=True)
+    app.config.update(load_settings(os.environ, test_config, app.instance_path))
+    os.makedirs(app.instance_path, exist_ok=True)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    web.init_app(app)
+    return app
+
+
+def _init_extensions(app):
+    """Bind the extension objects of extensions.py."""
+    from .models import TokenCache
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.abspath(os.path.join(app.root_path, "..", "migrations")),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    init_wecom(app, TokenCache.__table__)
+
+
+def _register_blueprints(app):
+    """One blueprint per feature."""
+    from .health import bp as health_bp
+    from .identity.views import bp as identity_bp
+    from .insight.views import bp as insight_bp
+
+    for blueprint in (health_bp, identity_bp, insight_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_commands(app):
+    """The `flask --app wsgi …` commands of the contract."""
+    from .demo import demo
+    from .identity.commands import roles
+
+    app.cli.add_command(demo)
+    app.cli.add_command(roles)

@@ -1,0 +1,45 @@
+"""Extension objects, created here and bound to the app in create_app."""
+from flask import current_app
+from flask_htmx import HTMX
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every model."""
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()
+htmx = HTMX()
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record):
+    """WAL lets readers run beside a writer; foreign keys are off in SQLite unless asked for."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def init_wecom(app, table):
+    """Bind one WeCom client, caching in the given table, to the app."""
+    from .wecom import DatabaseTokenCache, WeComClient
+
+    cache = DatabaseTokenCache(lambda: db.engine, table)
+    app.extensions["wecom"] = WeComClient(app.config["WECOM_API_BASE"], app.config["WECOM_OAUTH_BASE"],
+                                          app.config["WECOM_CORP_ID"],
+                                          app.config["WECOM_AGENT_ID"], app.config["WECOM_SECRET"], cache)
+
+
+def wecom():
+    """The current app's WeCom client."""
+    return current_app.extensions["wecom"]

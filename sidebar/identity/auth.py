@@ -1,0 +1,45 @@
+"""The login guard every sidebar and console view sits behind."""
+from functools import wraps
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+from ..extensions import htmx, wecom
+from ..web import wants_json
+from . import service
+
+
+def public_url(endpoint, **values):
+    """An absolute URL of ours, on SIDEBAR_PUBLIC_URL when set (behind a proxy)."""
+    base = current_app.config["SIDEBAR_PUBLIC_URL"]
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def start_login(target):
+    """Send the browser to WeCom's OAuth page, remembering where to come back to."""
+    state, session["oauth"] = service.begin_login(session.get("oauth"), target)
+    return redirect(wecom().authorize_url(public_url("identity.callback"), state))
+
+
+def login_required(view):
+    """Run view with g.userid set, or answer as an unauthenticated client expects."""
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        userid = session.get("userid")
+        if not userid:
+            return _not_logged_in()
+        g.userid = userid
+        return view(*args, **kwargs)
+    return guarded
+
+
+def _not_logged_in():
+    """htmx gets 401 + HX-Redirect, scripts a JSON 401, a browser the OAuth redirect."""
+    if htmx:
+        response = current_app.make_response(("", 401))
+        response.headers["HX-Redirect"] = url_for("identity.entry")
+        return response
+    if wants_json() or request.method != "GET":
+        abort(401)
+    return start_login(request.full_path.rstrip("?"))

@@ -1,0 +1,87 @@
+"""Advisor identity: OAuth login, the staff record, console roles."""
+import secrets
+from urllib.parse import urlsplit
+
+from ..extensions import db
+from ..models import ROLES, Role, Staff
+
+NEXT_ALLOWED = ("/sidebar/", "/console/")  # where a login may return to
+MAX_PENDING_LOGINS = 4  # two sidebars opened at once must both be able to log in
+
+
+class LoginRefused(Exception):
+    """The OAuth return cannot log anyone in; the message is for the advisor."""
+
+
+def safe_next(target):
+    """Return target if it is one of our own allowed paths, else the sidebar entry."""
+    parts = urlsplit(target or "")
+    path = parts.path
+    if (parts.scheme or parts.netloc or "\\" in target or ".." in path
+            or any(ord(ch) < 32 for ch in target) or not path.startswith(NEXT_ALLOWED)):
+        return NEXT_ALLOWED[0]
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def begin_login(pending, target):
+    """Record a new OAuth state with where to return; returns (state, pending)."""
+    state = secrets.token_hex(16)  # WeCom allows [a-zA-Z0-9], up to 128 bytes
+    pending = dict(list((pending or {}).items())[-(MAX_PENDING_LOGINS - 1):])
+    pending[state] = safe_next(target)
+    return state, pending
+
+
+def finish_login(client, target, code):
+    """Trade the code for the member; target is None when the state was not one we issued."""
+    if target is None:
+        raise LoginRefused("登录状态已失效，请重新打开侧边栏")
+    if not code:
+        raise LoginRefused("企业微信没有返回登录码，请重新打开侧边栏")
+    return ensure_staff(client, client.get_user_info(code))
+
+
+def ensure_staff(client, userid):
+    """The member's record, fetched from WeCom (user/get) only the first time."""
+    staff = db.session.get(Staff, userid)
+    if staff is None:
+        data = client.get_user(userid)
+        staff = Staff(userid=userid, name=data.get("name") or userid,
+                      department=data.get("department") or [], position=data.get("position"))
+        db.session.add(staff)
+        db.session.commit()
+    return staff
+
+
+def roles_of(userid):
+    """The console roles granted to a member."""
+    return {row.role for row in db.session.scalars(db.select(Role).where(Role.userid == userid))}
+
+
+def grant_role(userid, role):
+    """Give a member a console role; granting twice is harmless."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if db.session.get(Role, (userid, role)) is None:
+        db.session.add(Role(userid=userid, role=role))
+        db.session.commit()
+
+
+def revoke_role(userid, role):
+    """Take a console role away; returns False when the member did not have it."""
+    row = db.session.get(Role, (userid, role))
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.commit()
+    return True
+
+
+def all_roles():
+    """Every grant, ordered by member."""
+    return db.session.scalars(db.select(Role).order_by(Role.userid, Role.role)).all()
+
+
+def same_origin(url, base):
+    """True when url is an absolute http(s) URL on base's scheme, host and port."""
+    target, ours = urlsplit(url or ""), urlsplit(base)
+    return target.scheme in ("http", "https") and (target.scheme, target.netloc) == (ours.scheme, ours.netloc)

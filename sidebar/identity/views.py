@@ -1,0 +1,62 @@
+"""OAuth login, logout, JS-SDK signatures and the sidebar entry page."""
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session
+
+from ..extensions import wecom
+from ..web import render
+from ..wecom import WeComError, WeComUnavailable, signature_for
+from . import service
+from .auth import login_required, start_login
+
+bp = Blueprint("identity", __name__)
+
+
+@bp.get("/sidebar/")
+def entry():
+    """The shell: registers the JS-SDK, reads the chat context, loads the right panel."""
+    if not session.get("userid"):
+        return start_login(request.full_path.rstrip("?"))
+    return render_template("identity/shell.html")
+
+
+@bp.get("/auth/callback")
+def callback():
+    """OAuth return: state must be one we issued to this session; the code is single use."""
+    pending = dict(session.get("oauth") or {})
+    target = pending.pop(request.args.get("state") or "", None)  # each state works once
+    session["oauth"] = pending
+    try:
+        staff = service.finish_login(wecom(), target, request.args.get("code"))
+    except service.LoginRefused as refused:
+        return render("identity/login_failed.html", status=400, reason=str(refused))
+    except WeComUnavailable:
+        abort(503, "企业微信暂时无法访问，请稍后重新打开侧边栏")
+    except WeComError:
+        return render("identity/login_failed.html", status=400, reason="登录码无效或已被使用，请重新打开侧边栏")
+    session.clear()  # a fresh session on login: nothing from before it survives
+    session.permanent = True
+    session["userid"] = staff.userid
+    return redirect(target)
+
+
+@bp.post("/auth/logout")
+def logout():
+    """End the session (the next open logs in again through WeCom)."""
+    session.clear()
+    return "", 204
+
+
+@bp.get("/jssdk/signature")
+@login_required
+def signature():
+    """{timestamp, nonceStr, signature} for ww.register, for pages on our own origin only."""
+    kind, url = request.args.get("type"), request.args.get("url", "")
+    if kind not in ("corp", "agent"):
+        abort(400, "type 必须是 corp 或 agent")
+    if not service.same_origin(url, current_app.config["SIDEBAR_PUBLIC_URL"] or request.host_url):
+        abort(400, "只能为本站页面签名")
+    client = wecom()
+    try:
+        ticket = client.jsapi_ticket() if kind == "corp" else client.agent_ticket()
+    except WeComError:
+        abort(503, "企业微信暂时无法访问")
+    return jsonify(signature_for(ticket, url))

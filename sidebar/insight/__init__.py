@@ -1,0 +1,1 @@
+"""Client insight and group insight panels."""

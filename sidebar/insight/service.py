@@ -1,0 +1,135 @@
+"""Find the contact or group of the open chat, from local data, authorised for the advisor."""
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ..extensions import db
+from ..masking import mask_mobile
+from ..models import ExternalContact, Follow, GroupChat, GroupMember, Staff, utcnow
+from ..sync.store import store_contact, store_group
+from ..wecom import WeComError, WeComUnavailable
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
+REFETCH_AFTER = timedelta(minutes=5)  # a relation WeCom has not told us about yet may be new
+
+ADD_WAYS = {0: "未知来源", 1: "扫描二维码", 2: "搜索手机号", 3: "名片分享", 4: "群聊", 5: "手机通讯录",
+            6: "微信联系人", 8: "第三方应用", 9: "搜索邮箱", 10: "视频号", 201: "内部成员共享",
+            202: "管理员/负责人分配"}
+
+
+class NotVisible(Exception):
+    """Unknown, or not the advisor's: the two look the same from outside (404)."""
+
+
+class Unavailable(Exception):
+    """Never seen locally and WeCom cannot be asked right now (503)."""
+
+
+@dataclass
+class ContactPanel:
+    """What the client panel shows; personal numbers are already masked."""
+
+    contact: ExternalContact
+    follow: Follow
+    mobiles: list
+    add_way: str
+
+
+@dataclass
+class GroupPanel:
+    """What the group panel shows."""
+
+    group: GroupChat
+    owner_name: str
+    admins: list
+    staff_count: int
+    external_count: int
+
+
+def contact_panel(client, userid, external_userid):
+    """The contact of a 1:1 chat, if this advisor follows them."""
+    follow = _find_follow(client, userid, external_userid)
+    return ContactPanel(contact=follow.contact, follow=follow,
+                        mobiles=[mask_mobile(m) for m in follow.remark_mobiles],
+                        add_way=ADD_WAYS.get(follow.add_way, "其他方式"))
+
+
+def group_panel(client, userid, chat_id):
+    """The group of a group chat, if this advisor owns, administers or is in it."""
+    group = _find_group(client, userid, chat_id)
+    current = [m for m in group.members if m.left_at is None]
+    names = _staff_names({group.owner} | {m.member_id for m in current if m.is_admin})
+    admins = [names.get(m.member_id) or m.name or m.member_id for m in current if m.is_admin]
+    staff = sum(1 for m in current if m.is_staff)
+    return GroupPanel(group=group, owner_name=names.get(group.owner, group.owner), admins=admins,
+                      staff_count=staff, external_count=len(current) - staff)
+
+
+def _find_follow(client, userid, external_userid):
+    """The advisor's active follow, from local data; ask WeCom once for what we may not know."""
+    if not ID_PATTERN.fullmatch(external_userid or ""):
+        raise NotVisible
+    follow = _active_follow(userid, external_userid)
+    if follow is None and _due_refetch(db.session.get(ExternalContact, external_userid)):
+        _refetch(lambda: store_contact(client.get_external_contact(external_userid)),
+                 known=db.session.get(ExternalContact, external_userid) is not None)
+        follow = _active_follow(userid, external_userid)
+    if follow is None:
+        raise NotVisible
+    return follow
+
+
+def _find_group(client, userid, chat_id):
+    """The group if the advisor is in it, from local data; ask WeCom once for what we may not know."""
+    if not ID_PATTERN.fullmatch(chat_id or ""):
+        raise NotVisible
+    group = db.session.get(GroupChat, chat_id)
+    if not _in_group(group, userid) and _due_refetch(group):
+        _refetch(lambda: store_group(client.get_group_chat(chat_id)), known=group is not None)
+        group = db.session.get(GroupChat, chat_id)
+    if not _in_group(group, userid):
+        raise NotVisible
+    return group
+
+
+def _active_follow(userid, external_userid):
+    """The advisor's current relation to the contact, or None."""
+    return db.session.scalar(db.select(Follow).where(
+        Follow.userid == userid, Follow.external_userid == external_userid, Follow.ended_at.is_(None)))
+
+
+def _in_group(group, userid):
+    """Owner, admin or current staff member of a live group."""
+    if group is None or group.dismissed_at is not None:
+        return False
+    if group.owner == userid:
+        return True
+    return db.session.scalar(db.select(GroupMember.id).where(
+        GroupMember.chat_id == group.chat_id, GroupMember.member_id == userid,
+        GroupMember.type == 1, GroupMember.left_at.is_(None))) is not None
+
+
+def _due_refetch(row):
+    """Unknown locally, or not fetched for a while: worth one question to WeCom."""
+    return row is None or utcnow() - row.fetched_at > REFETCH_AFTER
+
+
+def _refetch(fetch_and_store, known):
+    """Run a fetch; WeCom's 'no such thing' means not visible, an outage only matters if unknown."""
+    try:
+        fetch_and_store()
+    except WeComUnavailable:
+        db.session.rollback()
+        if not known:
+            raise Unavailable from None
+    except WeComError:
+        db.session.rollback()
+        raise NotVisible from None
+
+
+def _staff_names(userids):
+    """userid -> name for the staff we know."""
+    if not userids:
+        return {}
+    rows = db.session.execute(db.select(Staff.userid, Staff.name).where(Staff.userid.in_(userids)))
+    return dict(rows.all())

@@ -1,0 +1,129 @@
+"""SQLAlchemy models: the local copy of WeCom's world and our own records. No I/O here."""
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+ROLES = ("content", "compliance", "manager")
+
+
+def utcnow():
+    """Naive UTC now: one convention for every timestamp column, on SQLite and PostgreSQL."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def from_epoch(seconds):
+    """WeCom sends times as epoch seconds; store them as naive UTC datetimes."""
+    return datetime.fromtimestamp(int(seconds), timezone.utc).replace(tzinfo=None) if seconds else None
+
+
+class Staff(db.Model):
+    """A corp member (advisor, editor, reviewer, manager), as user/get described them."""
+
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    department: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[str | None] = mapped_column(String(128))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Role(db.Model):
+    """A console role granted to a member; every member who logs in is an advisor anyway."""
+
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExternalContact(db.Model):
+    """A client or prospect on WeChat (type 1) or WeCom (type 2)."""
+
+    external_userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    type: Mapped[int] = mapped_column(default=1)
+    gender: Mapped[int] = mapped_column(default=0)
+    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    corp_name: Mapped[str | None] = mapped_column(String(128))
+    position: Mapped[str | None] = mapped_column(String(128))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    follows: Mapped[list["Follow"]] = relationship(back_populates="contact")
+
+
+class Follow(db.Model):
+    """An advisor's relation to a contact; ended, never deleted, when WeCom drops it."""
+
+    __table_args__ = (UniqueConstraint("userid", "external_userid"),
+                      Index("ix_follow_contact", "external_userid"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64))
+    external_userid: Mapped[str] = mapped_column(ForeignKey("external_contact.external_userid"))
+    remark: Mapped[str | None] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(Text)
+    added_at: Mapped[datetime | None]
+    add_way: Mapped[int | None]
+    state: Mapped[str | None] = mapped_column(String(64))
+    remark_mobiles: Mapped[list] = mapped_column(JSON, default=list)
+    tags: Mapped[list] = mapped_column(JSON, default=list)  # [{tag_id, group_name, tag_name, type}]
+    ended_at: Mapped[datetime | None]
+
+    contact: Mapped[ExternalContact] = relationship(back_populates="follows")
+
+    @property
+    def active(self):
+        """True while WeCom still has this relation."""
+        return self.ended_at is None
+
+
+class GroupChat(db.Model):
+    """A customer group (客户群)."""
+
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    owner: Mapped[str] = mapped_column(String(64))
+    notice: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None]
+    member_version: Mapped[str | None] = mapped_column(String(64))
+    dismissed_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list["GroupMember"]] = relationship(back_populates="group")
+
+
+class GroupMember(db.Model):
+    """A member of a group; kept with its leave time when they go."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "member_id"),
+                      Index("ix_group_member_member", "member_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("group_chat.chat_id"))
+    member_id: Mapped[str] = mapped_column(String(64))  # userid (staff) or external_userid
+    type: Mapped[int]  # 1 staff, 2 external
+    name: Mapped[str | None] = mapped_column(String(128))
+    group_nickname: Mapped[str | None] = mapped_column(String(128))
+    unionid: Mapped[str | None] = mapped_column(String(64))
+    joined_at: Mapped[datetime | None]
+    join_scene: Mapped[int | None]
+    invitor: Mapped[str | None] = mapped_column(String(64))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    left_at: Mapped[datetime | None]
+
+    group: Mapped[GroupChat] = relationship(back_populates="members")
+
+    @property
+    def is_staff(self):
+        """True for a corp member, False for an external contact."""
+        return self.type == 1
+
+
+class TokenCache(db.Model):
+    """WeCom access token and JS-SDK tickets, shared by every worker and host."""
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(512))
+    expires_at: Mapped[int] = mapped_column(BigInteger, default=0)  # epoch seconds
+    lease_until: Mapped[int] = mapped_column(BigInteger, default=0)  # who refreshes, until when

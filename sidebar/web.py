@@ -1,0 +1,98 @@
+"""Page-or-fragment rendering, error pages, and the headers every response carries."""
+from datetime import timedelta, timezone
+
+from flask import jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import htmx
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+])
+
+ERROR_MESSAGES = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "没有权限",
+    404: "未找到，或您没有权限查看",
+    405: "不支持的操作",
+    413: "内容过大",
+    429: "操作太频繁，请稍后再试",
+    500: "服务器出错了，请稍后再试",
+    503: "服务暂时不可用，请稍后再试",
+}
+
+
+def wants_fragment():
+    """The one rule: an htmx request gets the fragment, unless boosted or restoring history."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(page, status=200, **context):
+    """Render page, or its partial `_name.html` beside it for an htmx request."""
+    folder, _, name = page.rpartition("/")
+    template = f"{folder}/_{name}" if wants_fragment() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def wants_json():
+    """True when the client prefers JSON over HTML (API calls, fetch from our scripts)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" or request.path.startswith("/api/")
+
+
+def handle_http_error(error):
+    """Answer errors as JSON or as a Chinese page/fragment, by what the client wants."""
+    message = ERROR_MESSAGES.get(error.code, error.name)
+    detail = error.description if error.description != type(error).description else None
+    if isinstance(error, CSRFError):
+        detail = "页面已过期或来源不明，请刷新后重试"
+    if wants_json():
+        response = jsonify(error=message, detail=detail)
+        response.status_code = error.code
+    else:
+        response = render("errors/error.html", status=error.code, code=error.code,
+                          message=message, detail=detail)
+    for name, value in (error.get_headers() if isinstance(error, HTTPException) else []):
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
+
+
+def add_security_headers(response):
+    """Headers on every response, errors included."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving: a fixed offset is exact
+
+
+def local_date(value, fmt="%Y-%m-%d"):
+    """Show a stored naive-UTC datetime in China time."""
+    if value is None:
+        return "—"
+    return value.replace(tzinfo=timezone.utc).astimezone(CHINA).strftime(fmt)
+
+
+def init_app(app):
+    """Register error handlers, response headers and template filters."""
+    app.jinja_env.filters["local_date"] = local_date
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.after_request(add_security_headers)

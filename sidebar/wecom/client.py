@@ -1,0 +1,151 @@
+"""WeCom server-API client: the only code that builds WeCom URLs. Knows nothing of Flask."""
+import threading
+import time
+from urllib.parse import urlencode
+
+import requests
+
+from . import errors
+from .errors import WeComError, WeComUnavailable
+
+TIMEOUT = (3.05, 10)  # connect, read: a sidebar request must never hang on WeCom
+BUSY_RETRIES = 3
+BUSY_BACKOFF = 0.2  # seconds, doubled per retry
+RATE_LIMIT_PAUSE = 60  # after 45009/45033, WeCom asks us to stay away about a minute
+
+
+class WeComClient:
+    """Calls the WeCom server API with a cached access token and WeCom's retry rules."""
+
+    def __init__(self, api_base, oauth_base, corp_id, agent_id, secret, cache, session=None,
+                 sleep=time.sleep):
+        self.api_base = api_base.rstrip("/")
+        self.oauth_base = oauth_base.rstrip("/")
+        self.corp_id = corp_id
+        self.agent_id = str(agent_id)
+        self._secret = secret
+        self._cache = cache
+        self._http = session or requests.Session()
+        self._sleep = sleep
+        self._paused_until = {}  # path -> epoch; per process, enough to stop a retry storm
+        self._lock = threading.Lock()
+
+    # --- tokens and tickets -------------------------------------------------------------
+
+    def access_token(self):
+        """The corp access token, from the shared cache or freshly fetched."""
+        return self._cache.get(self._key("access_token"), self._fetch_token)
+
+    def jsapi_ticket(self):
+        """The corp jsapi_ticket that signs ww.config (preVerifyJSAPI)."""
+        return self._cache.get(self._key("jsapi_ticket"),
+                               lambda: self._fetch_ticket("/cgi-bin/get_jsapi_ticket", {}))
+
+    def agent_ticket(self):
+        """The app's ticket that signs ww.agentConfig."""
+        return self._cache.get(self._key("agent_ticket"),
+                               lambda: self._fetch_ticket("/cgi-bin/ticket/get", {"type": "agent_config"}))
+
+    def _key(self, name):
+        """Cache key: one corp/app's values never stand in for another's."""
+        return f"{self.corp_id}:{self.agent_id}:{name}"
+
+    def _fetch_token(self):
+        """gettoken -> (token, expires_in)."""
+        data = self._request("GET", "/cgi-bin/gettoken", {"corpid": self.corp_id, "corpsecret": self._secret})
+        return data["access_token"], data.get("expires_in", 7200)
+
+    def _fetch_ticket(self, path, params):
+        """A JS-SDK ticket -> (ticket, expires_in)."""
+        data = self.call("GET", path, params)
+        return data["ticket"], data.get("expires_in", 7200)
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def call(self, method, path, params=None, json=None, files=None):
+        """Call an API that needs the access token; refresh a rejected token once and retry once."""
+        token = self.access_token()
+        try:
+            return self._request(method, path, {**(params or {}), "access_token": token}, json, files)
+        except WeComError as exc:
+            if exc.errcode not in (errors.TOKEN_INVALID, errors.TOKEN_EXPIRED):
+                raise
+            self._cache.drop(self._key("access_token"), token)
+        token = self.access_token()
+        return self._request(method, path, {**(params or {}), "access_token": token}, json, files)
+
+    def _request(self, method, path, params, json=None, files=None):
+        """One API call with -1 retried and 45009/45033 answered by a pause, never a loop."""
+        self._check_paused(path)
+        delay = BUSY_BACKOFF
+        for attempt in range(BUSY_RETRIES + 1):
+            data = self._send(method, path, params, json, files)
+            errcode = data.get("errcode", 0)
+            if errcode == 0:
+                return data
+            if errcode == errors.BUSY and attempt < BUSY_RETRIES:
+                self._sleep(delay)
+                delay *= 2
+                continue
+            if errcode in errors.RATE_LIMITED:
+                self._pause(path)
+            raise WeComError(errcode, data.get("errmsg", ""))
+        raise AssertionError("unreachable")
+
+    def _send(self, method, path, params, json, files):
+        """The HTTP exchange; transport failures and non-JSON answers become WeComUnavailable."""
+        try:
+            response = self._http.request(method, self.api_base + path, params=params, json=json,
+                                          files=files, timeout=TIMEOUT)
+            response.raise_for_status()
+            return response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise WeComUnavailable(f"{path}: {type(exc).__name__}") from None
+
+    def _pause(self, path):
+        """Remember that WeCom asked us to slow down on this path."""
+        with self._lock:
+            self._paused_until[path] = time.time() + RATE_LIMIT_PAUSE
+
+    def _check_paused(self, path):
+        """Fail fast instead of calling a path WeCom asked us to leave alone for now."""
+        until = self._paused_until.get(path, 0)
+        if until > time.time():
+            raise WeComUnavailable(f"{path}: rate limited, paused for {int(until - time.time())} s")
+
+    # --- OAuth -------------------------------------------------------------------------------
+
+    def authorize_url(self, redirect_uri, state):
+        """Where to send an unauthenticated advisor (snsapi_base: silent inside WeCom)."""
+        query = urlencode({"appid": self.corp_id, "redirect_uri": redirect_uri, "response_type": "code",
+                           "scope": "snsapi_base", "state": state, "agentid": self.agent_id})
+        return f"{self.oauth_base}/connect/oauth2/authorize?{query}#wechat_redirect"
+
+    # --- the API calls the app uses --------------------------------------------------------
+
+    def get_user_info(self, code):
+        """OAuth code -> the member's userid; refuses non-members."""
+        data = self.call("GET", "/cgi-bin/auth/getuserinfo", {"code": code})
+        userid = data.get("userid") or data.get("UserId")  # older answers capitalise it
+        if not userid:  # an openid or external_userid: not a member of this corp
+            raise WeComError(40029, "not a member of this corp")
+        return userid
+
+    def get_user(self, userid):
+        """A member's profile: userid, name, department[], position."""
+        return self.call("GET", "/cgi-bin/user/get", {"userid": userid})
+
+    def get_external_contact(self, external_userid):
+        """A contact with every follow_user entry (follows the cursor across pages)."""
+        data = self.call("GET", "/cgi-bin/externalcontact/get", {"external_userid": external_userid})
+        follows = list(data.get("follow_user", []))
+        while data.get("next_cursor"):
+            data = self.call("GET", "/cgi-bin/externalcontact/get",
+                             {"external_userid": external_userid, "cursor": data["next_cursor"]})
+            follows.extend(data.get("follow_user", []))
+        return {"external_contact": data["external_contact"], "follow_user": follows}
+
+    def get_group_chat(self, chat_id):
+        """A customer group with its members and admins."""
+        return self.call("POST", "/cgi-bin/externalcontact/groupchat/get",
+                         json={"chat_id": chat_id, "need_name": 1})["group_chat"]

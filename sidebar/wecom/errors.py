@@ -1,0 +1,23 @@
+"""Typed errors of the WeCom server API."""
+
+# errcodes with a meaning the client acts on (wecom.md §2)
+BUSY = -1
+TOKEN_INVALID = 40014
+TOKEN_EXPIRED = 42001
+RATE_LIMITED = (45009, 45033)
+
+
+class WeComError(Exception):
+    """WeCom answered with a non-zero errcode."""
+
+    def __init__(self, errcode, errmsg=""):
+        super().__init__(f"WeCom error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class WeComUnavailable(WeComError):
+    """WeCom could not be reached, timed out, answered garbage, or is backing us off."""
+
+    def __init__(self, reason):
+        super().__init__(None, reason)

@@ -1,0 +1,121 @@
+// The sidebar shell: register the JS-SDK, learn which chat is open, load its panel with htmx.
+// The chat ids read here are hints for navigation only: the server authorises every panel.
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var panel = document.getElementById("panel");
+  var CONTEXT_TIMEOUT_MS = 8000;
+  var NOT_IN_CHAT = "请从客户聊天或客户群的工具栏打开侧边栏";
+  var STATUS_MESSAGES = {
+    401: "登录已失效，正在重新登录…",
+    404: "未找到这个聊天的客户或客户群，或您不是其跟进人/群成员",
+    429: "操作太频繁，请稍后再试",
+    503: "企业微信暂时无法访问，请稍后重新打开侧边栏"
+  };
+
+  function showNotice(title, detail) {
+    var box = document.createElement("div");
+    box.className = "notice error";
+    box.setAttribute("role", "alert");
+    var heading = document.createElement("p");
+    heading.className = "notice-title";
+    heading.textContent = title;
+    box.appendChild(heading);
+    if (detail) {
+      var more = document.createElement("p");
+      more.className = "notice-detail";
+      more.textContent = detail;
+      box.appendChild(more);
+    }
+    panel.replaceChildren(box);
+  }
+
+  function signatureFetcher(type) {
+    return function (url) {
+      var query = "?type=" + type + "&url=" + encodeURIComponent(url);
+      return fetch(body.dataset.signatureUrl + query, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" }
+      }).then(function (response) {
+        if (!response.ok) { throw { errMsg: "signature:http " + response.status }; }
+        return response.json();
+      });
+    };
+  }
+
+  function messageFor(error) {
+    var text = (error && (error.errMsg || error.message)) || String(error);
+    if (/invalid signature|permission denied|no permission/i.test(text)) {
+      return ["应用身份校验失败", "JS-SDK 签名未通过（" + text + "），请联系管理员检查可信域名与应用配置"];
+    }
+    if (/signature:http 401/.test(text)) {
+      return ["登录已过期", "请关闭并重新打开侧边栏"];
+    }
+    if (/signature:http/.test(text)) {
+      return ["无法获取 JS-SDK 签名", "服务暂时不可用，请稍后重新打开侧边栏"];
+    }
+    if (/not in wecom|timeout/i.test(text)) {
+      return [NOT_IN_CHAT, "未检测到企业微信聊天环境"];
+    }
+    return ["无法读取当前聊天", text];
+  }
+
+  function loadPanel(url) {
+    return htmx.ajax("GET", url, { target: "#panel", swap: "innerHTML" });
+  }
+
+  function openChat() {
+    ww.register({
+      corpId: body.dataset.corpId,
+      agentId: body.dataset.agentId,
+      jsApiList: ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage"],
+      getConfigSignature: signatureFetcher("corp"),
+      getAgentConfigSignature: signatureFetcher("agent")
+    });
+    return ww.getContext().then(function (context) {
+      if (context.entry === "single_chat_tools") {
+        return ww.getCurExternalContact().then(function (result) {
+          return loadPanel(body.dataset.contactUrl + encodeURIComponent(result.userId));
+        });
+      }
+      if (context.entry === "group_chat_tools") {
+        return ww.getCurExternalChat().then(function (result) {
+          return loadPanel(body.dataset.groupUrl + encodeURIComponent(result.chatId));
+        });
+      }
+      showNotice(NOT_IN_CHAT, "当前入口：" + (context.entry || "未知"));
+    });
+  }
+
+  function withTimeout(promise) {
+    var timer;
+    var timeout = new Promise(function (_, reject) {
+      timer = setTimeout(function () { reject({ errMsg: "getContext:timeout" }); }, CONTEXT_TIMEOUT_MS);
+    });
+    return Promise.race([promise, timeout]).finally(function () { clearTimeout(timer); });
+  }
+
+  // ww.register starts agentConfig and drops that promise; its failure reaches us again
+  // through getContext below, so the SDK's own copy of the rejection is not an error.
+  window.addEventListener("unhandledrejection", function (event) {
+    if (event.reason && event.reason.errMsg) { event.preventDefault(); }
+  });
+
+  body.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    showNotice(STATUS_MESSAGES[status] || "加载失败（" + status + "）", "请稍后重新打开侧边栏");
+  });
+  body.addEventListener("htmx:sendError", function () {
+    showNotice("网络不可用", "请检查网络后重新打开侧边栏");
+  });
+
+  if (typeof ww === "undefined") {
+    showNotice(NOT_IN_CHAT, "企业微信 JS-SDK 未能加载");
+    return;
+  }
+  withTimeout(openChat()).catch(function (error) {
+    var message = messageFor(error);
+    showNotice(message[0], message[1]);
+  });
+})();

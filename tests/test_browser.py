@@ -1,0 +1,73 @@
+"""The simulated WeCom client in real Chromium: the official JS-SDK, the bridge, our panels."""
+import sqlite3
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import advisors
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def page(browser, demo_server):
+    """A fresh browser profile; fails the test on any page error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def client_url(server, userid, chat):
+    """The simulated client opened as userid on a chat."""
+    return f"{server.url}/_wecom/client?userid={userid}&chat={chat}"
+
+
+def test_client_chat_then_group_chat_show_their_panels(page, demo_server):
+    world = demo_server.emulator.world.as_json()
+    userid = advisors(world)[0]
+    follow = next(f for f in world["follows"] if f["userid"] == userid)
+    contact = next(c for c in world["contacts"] if c["external_userid"] == follow["external_userid"])
+    group = next(g for g in world["groups"]
+                 if g["owner"] == userid or any(m["userid"] == userid for m in g["members"]))
+
+    page.goto(client_url(demo_server, userid, f"contact:{contact['external_userid']}"))
+    sidebar = page.frame_locator("iframe")
+    expect(sidebar.locator("article.contact h1")).to_have_text(follow["remark"] or contact["name"], timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-agent-config", "ok")
+
+    page.locator(f'[data-chat="group:{group["chat_id"]}"]').first.click()
+    expect(sidebar.locator("article.group h1")).to_have_text(group["name"], timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-agent-config", "ok")
+    assert page.evaluate("() => document.querySelector('iframe').contentWindow.localStorage.length") == 0
+
+
+def test_a_ticket_wecom_rejects_fails_registration_with_a_clear_message(page, demo_server):
+    world = demo_server.emulator.world.as_json()
+    userid = advisors(world)[0]
+    follow = next(f for f in world["follows"] if f["userid"] == userid)
+    page.goto(client_url(demo_server, userid, f"contact:{follow['external_userid']}"))
+    expect(page.frame_locator("iframe").locator("article.contact")).to_be_visible(timeout=15000)
+    db_file = demo_server.flask_app.config["SIDEBAR_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(db_file) as conn:  # a ticket WeCom no longer knows
+        conn.execute("UPDATE token_cache SET value = 'stale-ticket' WHERE key LIKE '%agent_ticket'")
+    page.reload()
+    expect(page.frame_locator("iframe").locator(".notice.error")).to_contain_text("应用身份校验失败", timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-agent-config", "fail")
+
+
+def test_outside_a_chat_the_sidebar_says_where_to_open_it(page, demo_server):
+    userid = advisors(demo_server.emulator.world.as_json())[0]
+    page.goto(client_url(demo_server, userid, "normal"))
+    expect(page.frame_locator("iframe").locator(".notice.error")).to_contain_text(
+        "请从客户聊天或客户群的工具栏打开", timeout=15000)
+
+
+def test_sidebar_opened_outside_wecom_explains_itself(page, demo_server):
+    userid = advisors(demo_server.emulator.world.as_json())[0]
+    page.context.add_cookies([{"name": "wecom_userid", "value": userid, "url": demo_server.url + "/_wecom/"}])
+    page.goto(demo_server.url + "/sidebar/")
+    expect(page.locator(".notice.error")).to_contain_text("请从客户聊天或客户群的工具栏打开", timeout=15000)
