@@ -177,3 +177,28 @@ def test_warm_signature_makes_no_wecom_call(client, emulator, world):
     for kind in ("corp", "agent", "corp"):
         assert client.get(f"/jssdk/signature?type={kind}&url=http://localhost/sidebar/").status_code == 200
     assert wecom_calls(emulator) == before
+
+
+def test_roles_command_grants_lists_and_revokes(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["roles", "grant", "sunli", "compliance"]).exit_code == 0
+    assert runner.invoke(args=["roles", "grant", "sunli", "compliance"]).exit_code == 0, "idempotent"
+    assert runner.invoke(args=["roles", "grant", "zhaomin", "content"]).exit_code == 0
+    listing = runner.invoke(args=["roles", "list"]).output.splitlines()
+    assert [line.split("\t")[:2] for line in listing] == [["sunli", "compliance"], ["zhaomin", "content"]]
+    assert runner.invoke(args=["roles", "grant", "sunli", "admin"]).exit_code != 0
+    assert runner.invoke(args=["roles", "revoke", "sunli", "compliance"]).exit_code == 0
+    missing = runner.invoke(args=["roles", "revoke", "sunli", "compliance"])
+    assert missing.exit_code != 0 and "does not have" in missing.output
+    assert runner.invoke(args=["roles", "list"]).output.split("\t")[0] == "zhaomin"
+
+
+def test_a_non_member_is_refused(client, emulator):
+    start = client.get("/sidebar/")
+    authorize = requests.get(start.location.split("#")[0].replace("/connect/oauth2/authorize", "/connect/oauth2/login")
+                             + "&as_outsider=1", allow_redirects=False, timeout=5)
+    assert authorize.status_code == 302, authorize.text
+    back = urlsplit(authorize.headers["Location"])
+    refused = client.get(f"{back.path}?{back.query}")
+    assert refused.status_code == 400
+    assert client.get("/sidebar/").status_code == 302

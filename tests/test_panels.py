@@ -126,3 +126,17 @@ def test_wecom_down_known_client_still_opens_unknown_one_says_so(client, emulato
     unavailable = client.get(f"/sidebar/contacts/{never_seen}")
     assert unavailable.status_code == 503
     assert "企业微信暂时无法访问" in unavailable.get_data(as_text=True)
+
+
+def test_every_chat_of_every_advisor_opens_its_panel(app, emulator, world):
+    """What the simulated client lists for an advisor, the sidebar shows."""
+    for userid in advisors(world):
+        client = app.test_client()
+        login(client, userid)
+        contacts = [f["external_userid"] for f in world["follows"] if f["userid"] == userid]
+        groups = [g["chat_id"] for g in world["groups"] if userid in staff_in(g)]
+        assert contacts and groups or userid != advisors(world)[0]
+        for external_userid in contacts:
+            assert client.get(f"/sidebar/contacts/{external_userid}").status_code == 200, (userid, external_userid)
+        for chat_id in groups:
+            assert client.get(f"/sidebar/groups/{chat_id}").status_code == 200, (userid, chat_id)

@@ -77,3 +77,25 @@ def test_gunicorn_serves_login_and_signatures_after_db_upgrade(gunicorn, world):
                              params={"type": kind, "url": f"{gunicorn}/sidebar/"}, timeout=10)
         assert signed.status_code == 200 and len(signed.json()["signature"]) == 40
     assert requests.get(f"{gunicorn}/healthz", timeout=5).json() == {"status": "ok", "database": "ok"}
+
+
+def test_demo_command_serves_the_simulated_client_and_the_sidebar(tmp_path):
+    """`flask --app wsgi demo` needs no settings: SQLite, the emulator at /_wecom, a login that works."""
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "SIDEBAR_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen([BIN / "flask", "--app", "wsgi", "demo", "--port", str(port)], cwd=ROOT,
+                                   env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, process, log)
+        assert f"{base}/_wecom/client" in log.read_text()
+        assert "张伟" in requests.get(f"{base}/_wecom/client", timeout=10).text
+        browser = requests.Session()
+        browser.cookies.set("wecom_userid", "zhangwei")
+        shell = browser.get(f"{base}/sidebar/", timeout=10)
+        assert shell.status_code == 200 and "/_wecom/bridge.js" in shell.text
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
