@@ -7,7 +7,6 @@ import sys
 import tempfile
 import threading
 
-from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
@@ -15,7 +14,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sidebar import create_app  # noqa: E402
-from sidebar.demo import emulated_settings, mount_emulator  # noqa: E402
+from sidebar.demo import emulated_settings, prepare_demo  # noqa: E402
+from sidebar.demo_data import demo_profiles  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -28,31 +28,51 @@ def serve_demo(db_path):
     url = f"http://127.0.0.1:{server.server_port}"
     app = create_app({"SIDEBAR_MODE": "demo", "SIDEBAR_DATABASE_URL": f"sqlite:///{db_path}",
                       **emulated_settings(url)})
-    with app.app_context():
-        upgrade()
-    holder["app"], emulator = mount_emulator(app)
+    holder["app"], emulator = prepare_demo(app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return url, emulator.world.as_json()
 
 
+def rich_contact(world, advisor):
+    """A client of the advisor who has traded, with a trend, a mix and profile tags."""
+    rows = {r["account_id"]: r for r in demo_profiles(world)}.values()
+    by_unionid = {r["unionid"]: r for r in rows if r["unionid"]}
+    for follow in world["follows"]:
+        contact = next(c for c in world["contacts"] if c["external_userid"] == follow["external_userid"])
+        row = by_unionid.get(contact["unionid"])
+        if follow["userid"] == advisor and row and row["stage"] == "traded" and row["tags"]:
+            return follow["external_userid"]
+    raise LookupError("no rich contact in the demo seed")
+
+
+def sidebar_page(browser, url, advisor, path, out):
+    """A sidebar page opened directly at WeCom's width (360 px), logged in through the emulator."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN",
+                                  device_scale_factor=2)
+    context.add_cookies([{"name": "wecom_userid", "value": advisor, "url": f"{url}/_wecom/"}])
+    page = context.new_page()
+    page.goto(url + path)
+    page.locator("article").first.wait_for(timeout=15000)
+    page.screenshot(path=out, full_page=True)
+    context.close()
+
+
 def main():
-    """Open the simulated client on a client chat and a group chat; save the pictures."""
+    """The simulated client on a client chat, and the two panels at sidebar width."""
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url, world = serve_demo(pathlib.Path(tmp) / "demo.db")
         advisor = next(s["userid"] for s in world["staff"] if s["role"] == "advisor")
-        follow = next(f for f in world["follows"] if f["userid"] == advisor and f["remark_mobiles"])
+        contact = rich_contact(world, advisor)
         group = next(g for g in world["groups"] if g["owner"] == advisor)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 760}, locale="zh-CN")
-            page.goto(f"{url}/_wecom/client?userid={advisor}&chat=contact:{follow['external_userid']}")
+            page.goto(f"{url}/_wecom/client?userid={advisor}&chat=contact:{contact}")
             page.frame_locator("iframe").locator("article.contact").wait_for(timeout=15000)
             page.screenshot(path=OUT / "client.png")
-            page.frame_locator("iframe").locator("#panel").screenshot(path=OUT / "contact-panel.png")
-            page.goto(f"{url}/_wecom/client?userid={advisor}&chat=group:{group['chat_id']}")
-            page.frame_locator("iframe").locator("article.group").wait_for(timeout=15000)
-            page.frame_locator("iframe").locator("#panel").screenshot(path=OUT / "group-panel.png")
+            sidebar_page(browser, url, advisor, f"/sidebar/contacts/{contact}", OUT / "contact-panel.png")
+            sidebar_page(browser, url, advisor, f"/sidebar/groups/{group['chat_id']}", OUT / "group-panel.png")
             browser.close()
     print(f"screenshots written to {OUT}")
 

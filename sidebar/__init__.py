@@ -38,8 +38,9 @@ def _register_blueprints(app):
     from .health import bp as health_bp
     from .identity.views import bp as identity_bp
     from .insight.views import bp as insight_bp
+    from .sync.views import bp as sync_bp
 
-    for blueprint in (health_bp, identity_bp, insight_bp):
+    for blueprint in (health_bp, identity_bp, insight_bp, sync_bp):
         app.register_blueprint(blueprint)
 
 
@@ -47,6 +48,8 @@ def _register_commands(app):
     """The `flask --app wsgi …` commands of the contract."""
     from .demo import demo
     from .identity.commands import roles
+    from .sync.commands import import_profiles_command
 
     app.cli.add_command(demo)
     app.cli.add_command(roles)
+    app.cli.add_command(import_profiles_command)

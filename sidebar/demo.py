@@ -17,6 +17,19 @@ def mount_emulator(app):
     return DispatcherMiddleware(app, {EMULATOR_PREFIX: emulator}), emulator
 
 
+def prepare_demo(app):
+    """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator)."""
+    from .demo_data import demo_profiles
+    from .sync.profiles import import_profiles
+
+    wsgi_app, emulator = mount_emulator(app)
+    with app.app_context():
+        upgrade()
+        result = import_profiles(demo_profiles(emulator.world.as_json()))
+    app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
+    return wsgi_app, emulator
+
+
 def emulated_settings(base_url):
     """Settings that point the app at an emulator mounted on the server at base_url."""
     wecom = base_url.rstrip("/") + EMULATOR_PREFIX
@@ -33,8 +46,6 @@ def demo(host, port):
     browser_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{browser_host}:{port}"
     app = create_app({"SIDEBAR_MODE": "demo", **emulated_settings(base)})
-    with app.app_context():
-        upgrade()
-    wsgi_app, _ = mount_emulator(app)
+    wsgi_app, _ = prepare_demo(app)
     click.echo(f"Sidebar demo: open the simulated WeCom client at {base}{EMULATOR_PREFIX}/client")
     run_simple(host, port, wsgi_app, threaded=True, use_reloader=False)

@@ -1,12 +1,21 @@
 """SQLAlchemy models: the local copy of WeCom's world and our own records. No I/O here."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 
 ROLES = ("content", "compliance", "manager")
+
+
+CHINA = timezone(timedelta(hours=8), "CST")  # the firm's calendar; no daylight saving
+
+
+def china_today():
+    """Today's date in China, the calendar of the trading system and of the advisors."""
+    return datetime.now(CHINA).date()
 
 
 def utcnow():
@@ -127,3 +136,68 @@ class TokenCache(db.Model):
     value: Mapped[str | None] = mapped_column(String(512))
     expires_at: Mapped[int] = mapped_column(BigInteger, default=0)  # epoch seconds
     lease_until: Mapped[int] = mapped_column(BigInteger, default=0)  # who refreshes, until when
+
+
+STAGES = ("registered", "applying", "opened", "funded", "traded")  # after "added" on WeCom
+RISK_LEVELS = ("C1", "C2", "C3", "C4", "C5")
+
+
+class ContactMobile(db.Model):
+    """A mobile number an advisor noted for a contact (remark_mobiles): how profiles find contacts."""
+
+    mobile: Mapped[str] = mapped_column(String(20), primary_key=True)
+    external_userid: Mapped[str] = mapped_column(ForeignKey("external_contact.external_userid"),
+                                                 primary_key=True)
+
+
+class ClientProfile(db.Model):
+    """A trading-system account as the import last described it."""
+
+    account_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    external_userid: Mapped[str | None] = mapped_column(
+        ForeignKey("external_contact.external_userid"), index=True)
+    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)  # never rendered whole
+    name: Mapped[str | None] = mapped_column(String(64))
+    stage: Mapped[str | None] = mapped_column(String(16))
+    stage_dates: Mapped[dict] = mapped_column(JSON, default=dict)  # stage -> ISO date first known
+    risk_level: Mapped[str | None] = mapped_column(String(2))
+    risk_expires: Mapped[date | None]
+    total_assets: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    assets_as_of: Mapped[date | None]
+    asset_mix: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_trade_date: Mapped[date | None]
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    branch: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AssetSnapshot(db.Model):
+    """Total assets of an account on one day: one row per account and date."""
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("client_profile.account_id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    total_assets: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+
+
+class FollowUpNote(db.Model):
+    """A follow-up note (跟进记录) an advisor wrote about a contact."""
+
+    __table_args__ = (Index("ix_note_contact_time", "external_userid", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_userid: Mapped[str] = mapped_column(ForeignKey("external_contact.external_userid"))
+    author: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClientView(db.Model):
+    """Access log: who viewed which client, when; never what they saw."""
+
+    __table_args__ = (Index("ix_client_view_contact", "external_userid", "viewed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64), index=True)
+    external_userid: Mapped[str] = mapped_column(String(64))
+    viewed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,11 +1,12 @@
 """Page-or-fragment rendering, error pages, and the headers every response carries."""
-from datetime import timedelta, timezone
+from datetime import timezone
 
 from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import htmx
+from .models import CHINA
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -47,9 +48,12 @@ def render(page, status=200, **context):
 
 
 def wants_json():
-    """True when the client prefers JSON over HTML (API calls, fetch from our scripts)."""
+    """True for API calls and scripts' fetch(); htmx and page navigations want HTML."""
+    if htmx:
+        return False
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" or request.path.startswith("/api/")
+    scripted = request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
+    return best == "application/json" or scripted or request.path.startswith("/api/")
 
 
 def handle_http_error(error):
@@ -81,9 +85,6 @@ def add_security_headers(response):
     return response
 
 
-CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving: a fixed offset is exact
-
-
 def local_date(value, fmt="%Y-%m-%d"):
     """Show a stored naive-UTC datetime in China time."""
     if value is None:
@@ -91,8 +92,23 @@ def local_date(value, fmt="%Y-%m-%d"):
     return value.replace(tzinfo=timezone.utc).astimezone(CHINA).strftime(fmt)
 
 
+def money(value):
+    """Amounts as advisors say them: 52.34万 from ten thousand up, else yuan with two decimals."""
+    if value is None:
+        return "—"
+    amount = float(value)
+    return f"{amount / 10000:,.2f}万" if abs(amount) >= 10000 else f"{amount:,.2f}"
+
+
+def percent(value, signed=False):
+    """0.1234 -> 12.3% (or +12.3%)."""
+    if value is None:
+        return "—"
+    return f"{value * 100:{'+' if signed else ''}.1f}%"
+
+
 def init_app(app):
     """Register error handlers, response headers and template filters."""
-    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters.update(local_date=local_date, money=money, percent=percent)
     app.register_error_handler(HTTPException, handle_http_error)
     app.after_request(add_security_headers)

@@ -10,7 +10,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from sidebar import create_app
-from sidebar.demo import EMULATOR_PREFIX, mount_emulator
+from sidebar.demo import EMULATOR_PREFIX, prepare_demo
 from sidebar.emulator import create_emulator
 
 
@@ -129,7 +129,7 @@ def demo_server(tmp_path):
     """App and emulator on one real HTTP server, as `flask --app wsgi demo` serves them."""
     server = LiveServer()
     app = make_app(tmp_path / "demo.db", server.url + EMULATOR_PREFIX)
-    server.app, server.emulator = mount_emulator(app)
+    server.app, server.emulator = prepare_demo(app)
     server.flask_app = app
     yield server
     server.stop()

@@ -71,3 +71,19 @@ def test_sidebar_opened_outside_wecom_explains_itself(page, demo_server):
     page.context.add_cookies([{"name": "wecom_userid", "value": userid, "url": demo_server.url + "/_wecom/"}])
     page.goto(demo_server.url + "/sidebar/")
     expect(page.locator(".notice.error")).to_contain_text("请从客户聊天或客户群的工具栏打开", timeout=15000)
+
+
+def test_advisor_adds_a_follow_up_note_and_sees_it_at_once(page, demo_server):
+    world = demo_server.emulator.world.as_json()
+    userid = advisors(world)[0]
+    follow = next(f for f in world["follows"] if f["userid"] == userid)
+    page.goto(client_url(demo_server, userid, f"contact:{follow['external_userid']}"))
+    sidebar = page.frame_locator("iframe")
+    sidebar.locator("textarea[name=body]").fill("客户想了解红利低波ETF，周三下午回电")
+    sidebar.get_by_role("button", name="添加记录").click()
+    expect(sidebar.locator(".note-body").first).to_have_text("客户想了解红利低波ETF，周三下午回电")
+    expect(sidebar.locator(".note-meta").first).to_contain_text("张伟")
+    expect(sidebar.locator("textarea[name=body]")).to_have_value("")
+    sidebar.get_by_role("button", name="添加记录").click()  # empty: a clear error, nothing stored
+    expect(sidebar.locator(".field-error")).to_have_text("请输入跟进内容")
+    expect(sidebar.locator(".note")).to_have_count(1)

@@ -202,3 +202,11 @@ def test_a_non_member_is_refused(client, emulator):
     refused = client.get(f"{back.path}?{back.query}")
     assert refused.status_code == 400
     assert client.get("/sidebar/").status_code == 302
+
+
+def test_a_script_fetch_without_session_gets_401_and_no_login_cookie(client):
+    """Only a navigation can follow WeCom's login page; a fetch must not start (and race) a login."""
+    response = client.get("/sidebar/", headers={"Sec-Fetch-Mode": "cors"})
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers
+    assert client.get("/sidebar/", headers={"Sec-Fetch-Mode": "navigate"}).status_code == 302

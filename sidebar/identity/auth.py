@@ -28,18 +28,21 @@ def login_required(view):
     def guarded(*args, **kwargs):
         userid = session.get("userid")
         if not userid:
-            return _not_logged_in()
+            return not_logged_in()
         g.userid = userid
         return view(*args, **kwargs)
     return guarded
 
 
-def _not_logged_in():
-    """htmx gets 401 + HX-Redirect, scripts a JSON 401, a browser the OAuth redirect."""
+def not_logged_in():
+    """htmx gets 401 + HX-Redirect, scripts a 401, only a page navigation the OAuth redirect."""
     if htmx:
         response = current_app.make_response(("", 401))
         response.headers["HX-Redirect"] = url_for("identity.entry")
         return response
-    if wants_json() or request.method != "GET":
+    # A fetch() cannot follow WeCom's login page; starting one would only rewrite the session
+    # cookie under a navigation that is logging in at the same moment.
+    navigating = request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate"
+    if wants_json() or request.method != "GET" or not navigating:
         abort(401)
     return start_login(request.full_path.rstrip("?"))

@@ -5,7 +5,7 @@ from ..extensions import wecom
 from ..web import render
 from ..wecom import WeComError, WeComUnavailable, signature_for
 from . import service
-from .auth import login_required, start_login
+from .auth import login_required, not_logged_in
 
 bp = Blueprint("identity", __name__)
 
@@ -14,7 +14,7 @@ bp = Blueprint("identity", __name__)
 def entry():
     """The shell: registers the JS-SDK, reads the chat context, loads the right panel."""
     if not session.get("userid"):
-        return start_login(request.full_path.rstrip("?"))
+        return not_logged_in()
     return render_template("identity/shell.html")
 
 

@@ -13,7 +13,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
 REFETCH_AFTER = timedelta(minutes=5)  # a relation WeCom has not told us about yet may be new
 
 ADD_WAYS = {0: "未知来源", 1: "扫描二维码", 2: "搜索手机号", 3: "名片分享", 4: "群聊", 5: "手机通讯录",
-            6: "微信联系人", 8: "第三方应用", 9: "搜索邮箱", 10: "视频号", 201: "内部成员共享",
+            6: "微信联系人", 8: "第三方应用", 9: "搜索邮箱", 10: "视频号", 16: "获客链接", 201: "内部成员共享",
             202: "管理员/负责人分配"}
 
 
@@ -23,16 +23,6 @@ class NotVisible(Exception):
 
 class Unavailable(Exception):
     """Never seen locally and WeCom cannot be asked right now (503)."""
-
-
-@dataclass
-class ContactPanel:
-    """What the client panel shows; personal numbers are already masked."""
-
-    contact: ExternalContact
-    follow: Follow
-    mobiles: list
-    add_way: str
 
 
 @dataclass
@@ -46,26 +36,18 @@ class GroupPanel:
     external_count: int
 
 
-def contact_panel(client, userid, external_userid):
-    """The contact of a 1:1 chat, if this advisor follows them."""
-    follow = _find_follow(client, userid, external_userid)
-    return ContactPanel(contact=follow.contact, follow=follow,
-                        mobiles=[mask_mobile(m) for m in follow.remark_mobiles],
-                        add_way=ADD_WAYS.get(follow.add_way, "其他方式"))
-
-
 def group_panel(client, userid, chat_id):
     """The group of a group chat, if this advisor owns, administers or is in it."""
     group = _find_group(client, userid, chat_id)
     current = [m for m in group.members if m.left_at is None]
-    names = _staff_names({group.owner} | {m.member_id for m in current if m.is_admin})
+    names = staff_names({group.owner} | {m.member_id for m in current if m.is_admin})
     admins = [names.get(m.member_id) or m.name or m.member_id for m in current if m.is_admin]
     staff = sum(1 for m in current if m.is_staff)
     return GroupPanel(group=group, owner_name=names.get(group.owner, group.owner), admins=admins,
                       staff_count=staff, external_count=len(current) - staff)
 
 
-def _find_follow(client, userid, external_userid):
+def find_follow(client, userid, external_userid):
     """The advisor's active follow, from local data; ask WeCom once for what we may not know."""
     if not ID_PATTERN.fullmatch(external_userid or ""):
         raise NotVisible
@@ -127,7 +109,7 @@ def _refetch(fetch_and_store, known):
         raise NotVisible from None
 
 
-def _staff_names(userids):
+def staff_names(userids):
     """userid -> name for the staff we know."""
     if not userids:
         return {}

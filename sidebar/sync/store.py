@@ -1,10 +1,13 @@
 """Write WeCom's answers into the local copy: upserts, and relations ended rather than deleted."""
+from sqlalchemy import delete, insert
+
 from ..extensions import db
-from ..models import ExternalContact, Follow, GroupChat, GroupMember, from_epoch, utcnow
+from ..models import ContactMobile, ExternalContact, Follow, GroupChat, GroupMember, from_epoch, utcnow
+from .profiles import link_profiles, normalise_mobile
 
 
 def store_contact(payload):
-    """Upsert a contact and its follow relations from an externalcontact/get answer."""
+    """Upsert a contact, its follows and noted mobiles from an externalcontact/get answer; link its profiles."""
     data = payload["external_contact"]
     contact = db.session.get(ExternalContact, data["external_userid"])
     if contact is None:
@@ -18,6 +21,8 @@ def store_contact(payload):
     contact.position = data.get("position") or None
     contact.fetched_at = utcnow()
     _store_follows(contact, payload.get("follow_user", []))
+    _store_mobiles(contact, payload.get("follow_user", []))
+    link_profiles(contact)
     db.session.commit()
     return contact
 
@@ -43,6 +48,20 @@ def _store_follows(contact, follow_users):
     for follow in existing.values():
         if follow.ended_at is None:
             follow.ended_at = utcnow()
+
+
+def _store_mobiles(contact, follow_users):
+    """Keep the contact's noted mobiles equal to those of its current follows: how profiles find it."""
+    wanted = {mobile for item in follow_users for raw in item.get("remark_mobiles") or []
+              if (mobile := normalise_mobile(raw))}
+    stored = set(db.session.scalars(db.select(ContactMobile.mobile).where(
+        ContactMobile.external_userid == contact.external_userid)))
+    if stored - wanted:
+        db.session.execute(delete(ContactMobile).where(
+            ContactMobile.external_userid == contact.external_userid, ContactMobile.mobile.in_(stored - wanted)))
+    if wanted - stored:
+        db.session.execute(insert(ContactMobile), [
+            {"mobile": mobile, "external_userid": contact.external_userid} for mobile in sorted(wanted - stored)])
 
 
 def store_group(data):

@@ -1,0 +1,66 @@
+"""Small charts drawn on the server as inline SVG numbers: no chart library, no JavaScript."""
+from dataclasses import dataclass
+
+TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 300, 64, 4
+MIX_LABELS = {"stock": "股票", "fund": "基金", "wealth": "理财", "cash": "现金"}
+
+
+@dataclass
+class Trend:
+    """A polyline over a series of (day, value), with its ends and range."""
+
+    points: str
+    area: str
+    first: float
+    last: float
+    low: float
+    high: float
+    start_day: object
+    end_day: object
+
+    @property
+    def change(self):
+        """Relative change from the first to the last value, or None when it started at zero."""
+        return (self.last - self.first) / self.first if self.first else None
+
+
+def trend(series):
+    """Scale (day, value) pairs, oldest first, into the SVG box; None with fewer than two."""
+    if len(series) < 2:
+        return None
+    values = [float(v) for _, v in series]
+    low, high = min(values), max(values)
+    first_day, last_day = series[0][0], series[-1][0]
+    span_days = max((last_day - first_day).days, 1)
+    span_value = (high - low) or 1.0
+    coords = []
+    for (day, _), value in zip(series, values):
+        x = TREND_PAD + (day - first_day).days / span_days * (TREND_WIDTH - 2 * TREND_PAD)
+        y = TREND_HEIGHT - TREND_PAD - (value - low) / span_value * (TREND_HEIGHT - 2 * TREND_PAD)
+        coords.append(f"{x:.1f},{y:.1f}")
+    base = TREND_HEIGHT - TREND_PAD
+    area = f"{coords[0].split(',')[0]},{base} " + " ".join(coords) + f" {coords[-1].split(',')[0]},{base}"
+    return Trend(points=" ".join(coords), area=area, first=values[0], last=values[-1], low=low, high=high,
+                 start_day=first_day, end_day=last_day)
+
+
+@dataclass
+class MixPart:
+    """One slice of the asset mix, placed on a 0–100 bar."""
+
+    key: str
+    label: str
+    share: float
+    x: float
+    width: float
+
+
+def mix_bar(mix):
+    """Stacked-bar slices of an asset mix {kind: share}, in a fixed order; empty when unknown."""
+    parts, x = [], 0.0
+    for key, label in MIX_LABELS.items():
+        share = float((mix or {}).get(key) or 0)
+        if share > 0:
+            parts.append(MixPart(key=key, label=label, share=share, x=round(x, 2), width=round(share * 100, 2)))
+            x += share * 100
+    return parts

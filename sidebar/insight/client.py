@@ -1,0 +1,203 @@
+"""Client insight (客户透视): who this contact is to the firm, and what to do next."""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ..extensions import db
+from ..identity.service import ensure_staff, roles_of
+from ..masking import mask_account, mask_mobile
+from ..models import STAGES, AssetSnapshot, ClientProfile, ClientView, Follow, FollowUpNote, china_today
+from ..wecom import WeComError
+from . import charts
+from .service import ADD_WAYS, NotVisible, find_follow, staff_names
+
+DORMANT_AFTER = timedelta(days=180)
+TREND_DAYS = 90
+NOTES_SHOWN = 20
+NOTE_MAX = 1000
+
+STAGE_LABELS = {"added": "添加企微", "registered": "注册", "applying": "开户中", "opened": "已开户",
+                "funded": "已入金", "traded": "已交易"}
+RISK_LABELS = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4": "积极型", "C5": "激进型"}
+
+
+class NotAllowed(Exception):
+    """The viewer may read this client but not change anything (a manager's read-only view)."""
+
+
+class InvalidNote(Exception):
+    """The note cannot be saved; the message is for the advisor."""
+
+
+@dataclass
+class Step:
+    """One step of the account-opening journey."""
+
+    key: str
+    label: str
+    day: date | None
+    state: str  # done, current, todo
+
+
+@dataclass
+class Risk:
+    """The client's suitability class as it counts today."""
+
+    level: str | None
+    label: str
+    expires: date | None
+    status: str  # valid, expired, missing
+
+    @property
+    def effective(self):
+        """The class a share check may use: None when missing or expired."""
+        return self.level if self.status == "valid" else None
+
+
+@dataclass
+class ClientPanel:
+    """Everything the client panel shows; personal numbers are already masked."""
+
+    contact: object
+    follow: Follow
+    read_only: bool
+    colleagues: list
+    mobiles: list
+    add_way: str
+    profile: ClientProfile | None
+    account: str | None
+    steps: list
+    dormant: bool
+    risk: Risk
+    trend: charts.Trend | None
+    mix: list
+    notes: list = field(default_factory=list)
+    authors: dict = field(default_factory=dict)
+
+
+def client_panel(client, viewer, external_userid, today=None):
+    """The panel for viewer, logged as a view of the client; NotVisible when not theirs."""
+    today = today or china_today()
+    follow, read_only = _viewable_follow(client, viewer, external_userid)
+    profile = _profile_of(external_userid)
+    others = [f for f in follow.contact.follows if f.active and f.userid != follow.userid]
+    notes = latest_notes(external_userid)
+    names = staff_names({f.userid for f in others} | {n.author for n in notes} | {follow.userid})
+    for colleague in {f.userid for f in others} - names.keys():  # never seen: ask WeCom once
+        names[colleague] = _staff_name(client, colleague)
+    db.session.add(ClientView(userid=viewer, external_userid=external_userid))
+    db.session.commit()
+    return ClientPanel(
+        contact=follow.contact, follow=follow, read_only=read_only,
+        colleagues=[names.get(f.userid, f.userid) for f in others],
+        mobiles=[mask_mobile(m) for m in follow.remark_mobiles],
+        add_way=ADD_WAYS.get(follow.add_way, "其他方式"),
+        profile=profile, account=mask_account(profile.account_id) if profile else None,
+        steps=journey(follow, profile), dormant=is_dormant(profile, today), risk=risk_of(profile, today),
+        trend=charts.trend(_series(profile, today)), mix=charts.mix_bar(profile.asset_mix if profile else None),
+        notes=notes, authors=names)
+
+
+def add_note(client, author, external_userid, body):
+    """Save a follow-up note by an advisor who follows the contact."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidNote("请输入跟进内容")
+    if len(body) > NOTE_MAX:
+        raise InvalidNote(f"跟进内容最多 {NOTE_MAX} 字")
+    follow, read_only = _viewable_follow(client, author, external_userid)
+    if read_only:
+        raise NotAllowed
+    note = FollowUpNote(external_userid=follow.external_userid, author=author, body=body)
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+def latest_notes(external_userid):
+    """The newest notes on a contact, by any advisor."""
+    return db.session.scalars(db.select(FollowUpNote).where(FollowUpNote.external_userid == external_userid)
+                              .order_by(FollowUpNote.created_at.desc(), FollowUpNote.id.desc())
+                              .limit(NOTES_SHOWN)).all()
+
+
+def journey(follow, profile):
+    """The steps from 'added' to 'traded', with the dates we know and where the client stands."""
+    reached = STAGES.index(profile.stage) if profile and profile.stage else -1
+    dates = dict(profile.stage_dates or {}) if profile else {}
+    steps = [Step("added", STAGE_LABELS["added"], follow.added_at.date() if follow.added_at else None,
+                  "done" if reached >= 0 else "current")]
+    for index, stage in enumerate(STAGES):
+        state = "done" if index < reached else "current" if index == reached else "todo"
+        known = dates.get(stage)
+        steps.append(Step(stage, STAGE_LABELS[stage], date.fromisoformat(known) if known else None, state))
+    return steps
+
+
+def is_dormant(profile, today):
+    """沉睡: a funded client with no trade for 180 days (or never, 180 days after funding)."""
+    if profile is None or profile.stage not in ("funded", "traded"):
+        return False
+    funded = (profile.stage_dates or {}).get("funded")
+    last = profile.last_trade_date or (date.fromisoformat(funded) if funded else None)
+    return last is not None and today - last > DORMANT_AFTER
+
+
+def risk_of(profile, today):
+    """The risk class with its status: an expired or missing assessment counts as unknown."""
+    level = profile.risk_level if profile else None
+    expires = profile.risk_expires if profile else None
+    if not level:
+        return Risk(None, "未测评", expires, "missing")
+    label = f"{level} {RISK_LABELS[level]}"
+    if expires is not None and expires < today:
+        return Risk(level, label, expires, "expired")
+    return Risk(level, label, expires, "valid")
+
+
+def _viewable_follow(client, viewer, external_userid):
+    """(follow, read_only): the viewer's own follow, or a branch advisor's for a manager."""
+    try:
+        return find_follow(client, viewer, external_userid), False
+    except NotVisible:
+        if "manager" not in roles_of(viewer):
+            raise
+    follow = _branch_follow(client, viewer, external_userid)
+    if follow is None:
+        raise NotVisible
+    return follow, True
+
+
+def _branch_follow(client, manager, external_userid):
+    """An active follow of the contact by an advisor in one of the manager's departments."""
+    follows = db.session.scalars(db.select(Follow).where(
+        Follow.external_userid == external_userid, Follow.ended_at.is_(None))).all()
+    branch = set(ensure_staff(client, manager).department or [])
+    for follow in follows:
+        if branch & set(ensure_staff(client, follow.userid).department or []):
+            return follow
+    return None
+
+
+def _staff_name(client, userid):
+    """A colleague's name, fetched and stored the first time; their userid if WeCom cannot say."""
+    try:
+        return ensure_staff(client, userid).name
+    except WeComError:
+        db.session.rollback()
+        return userid
+
+
+def _profile_of(external_userid):
+    """The linked trading account, the most recently updated if there are several."""
+    return db.session.scalar(db.select(ClientProfile).where(ClientProfile.external_userid == external_userid)
+                             .order_by(ClientProfile.updated_at.desc()).limit(1))
+
+
+def _series(profile, today):
+    """(day, total assets) of the last 90 days, oldest first."""
+    if profile is None:
+        return []
+    rows = db.session.execute(db.select(AssetSnapshot.day, AssetSnapshot.total_assets).where(
+        AssetSnapshot.account_id == profile.account_id, AssetSnapshot.day > today - timedelta(days=TREND_DAYS))
+        .order_by(AssetSnapshot.day))
+    return [tuple(row) for row in rows]

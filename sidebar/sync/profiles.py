@@ -1,0 +1,396 @@
+"""Trading-system import: validate client profiles, upsert them in chunks, link them to contacts.
+
+Plain functions over the database session; no Flask request objects. The trading system sends the
+whole profile each time, so a row replaces what we stored, except two things we accumulate:
+the date of each journey stage (never forgotten) and the link to a WeCom contact (kept until a
+match is found again).
+"""
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, ContactMobile, ExternalContact,
+                      china_today, utcnow)
+
+CHUNK = 500  # rows per lookup and per commit: IN lists stay far below every database's parameter limit
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9]{4,32}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MOBILE = re.compile(r"1[0-9]{10}")
+MOBILE_NOISE = re.compile(r"[\s\-()]")
+COUNTRY_PREFIX = re.compile(r"^(\+86|0086|86)(?=1[0-9]{10}$)")
+MIX_KEYS = ("stock", "fund", "wealth", "cash")
+MIX_TOLERANCE = 0.02
+MAX_TAGS, MAX_TAG_LENGTH = 20, 32
+MAX_AMOUNT = Decimal("1e16")  # Numeric(18, 2): PostgreSQL would refuse the whole chunk above this
+CENT = Decimal("0.01")
+PROFILE_COLUMNS = ("account_id", "unionid", "mobile", "name", "stage", "risk_level", "risk_expires",
+                   "total_assets", "assets_as_of", "asset_mix", "last_trade_date", "tags", "branch")
+STORED_COLUMNS = (*PROFILE_COLUMNS, "stage_dates", "external_userid")
+
+
+@dataclass
+class ImportResult:
+    """How many rows were stored, and why each of the others was not."""
+
+    accepted: int = 0
+    rejected: list[dict] = field(default_factory=list)
+
+
+class RowError(ValueError):
+    """Why one row is refused; the message starts with the field it is about."""
+
+
+def normalise_mobile(value):
+    """A mainland mobile as its 11 digits (spaces, dashes, +86 dropped), or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    digits = COUNTRY_PREFIX.sub("", MOBILE_NOISE.sub("", value))
+    return digits if MOBILE.fullmatch(digits) else None
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+def import_profiles(rows, today=None):
+    """Validate and upsert trading-system profiles; good rows are stored even when others are not."""
+    rows = list(rows)
+    today = today or china_today()
+    result = ImportResult()
+    for start in range(0, len(rows), CHUNK):
+        valid = []
+        for index, row in enumerate(rows[start:start + CHUNK], start):
+            try:
+                valid.append(_validated_profile(row, today))
+            except RowError as error:
+                result.rejected.append({"index": index, "error": str(error)})
+        if valid:
+            _store_chunk(valid, today)
+        result.accepted += len(valid)
+    return result
+
+
+def _store_chunk(profiles, today):
+    """Write one chunk in one transaction; a concurrent import inserting the same rows gets one retry."""
+    for attempt in (1, 2):
+        try:
+            _write_chunk(profiles, today)
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+
+
+def _write_chunk(profiles, today):
+    """Upsert the profiles and asset snapshots of one chunk of valid rows."""
+    stored = _stored_profiles({p["account_id"] for p in profiles})
+    matches = _contact_matches({p["unionid"] for p in profiles}, {p["mobile"] for p in profiles})
+    states = {}
+    for profile in profiles:  # in order: a later row for the same account wins
+        before = states.get(profile["account_id"]) or stored.get(profile["account_id"])
+        states[profile["account_id"]] = _next_state(before, profile, matches, today)
+    _save_profiles(states, stored)
+    _save_snapshots(profiles)
+
+
+def _stored_profiles(account_ids):
+    """account_id -> the stored columns of those accounts that exist, in one query."""
+    columns = [getattr(ClientProfile, name) for name in STORED_COLUMNS]
+    rows = db.session.execute(select(*columns).where(ClientProfile.account_id.in_(account_ids)))
+    return {row.account_id: row._asdict() for row in rows}
+
+
+def _next_state(before, profile, matches, today):
+    """The row as stored columns: its own fields, merged stage dates and the best contact link."""
+    before = before or {}
+    state = {name: profile[name] for name in PROFILE_COLUMNS}
+    state["stage_dates"] = _merged_stage_dates(before.get("stage_dates"), profile, today)
+    state["external_userid"] = (_linked_contact(profile["unionid"], profile["mobile"], matches)
+                                or before.get("external_userid"))
+    return state
+
+
+def _merged_stage_dates(known, profile, today):
+    """Known dates, updated by the row's; a stage first seen without a date is dated today."""
+    dates = {**(known or {}), **profile["stage_dates"]}
+    if profile["stage"] and profile["stage"] not in dates:
+        dates[profile["stage"]] = today.isoformat()
+    return {stage: dates[stage] for stage in STAGES if stage in dates}  # one key order: stable JSON
+
+
+def _save_profiles(states, stored):
+    """Insert new accounts and update changed ones in bulk; unchanged rows are not touched at all."""
+    now = utcnow()
+    new = [{**state, "updated_at": now} for account, state in states.items() if account not in stored]
+    changed = [{**state, "updated_at": now} for account, state in states.items()
+               if account in stored and _differs(state, stored[account])]
+    if new:
+        db.session.execute(insert(ClientProfile).execution_options(render_nulls=True), new)
+    if changed:
+        db.session.execute(update(ClientProfile), changed)
+
+
+def _differs(state, stored):
+    """True if any column would change (Decimal 100 equals 100.00, as it should)."""
+    return any(state[name] != stored[name] for name in state)
+
+
+def _save_snapshots(profiles):
+    """One snapshot per account and day: insert the new days, update the values that changed."""
+    latest = {(p["account_id"], p["assets_as_of"]): p["total_assets"]
+              for p in profiles if p["total_assets"] is not None}
+    if not latest:
+        return
+    stored = dict(((row.account_id, row.day), row.total_assets) for row in db.session.execute(
+        select(AssetSnapshot.account_id, AssetSnapshot.day, AssetSnapshot.total_assets).where(
+            AssetSnapshot.account_id.in_({account for account, _ in latest}),
+            AssetSnapshot.day.in_({day for _, day in latest}))))
+    new = [{"account_id": account, "day": day, "total_assets": value}
+           for (account, day), value in latest.items() if (account, day) not in stored]
+    changed = [{"account_id": account, "day": day, "total_assets": value}
+               for (account, day), value in latest.items() if stored.get((account, day), value) != value]
+    if new:
+        db.session.execute(insert(AssetSnapshot), new)
+    if changed:
+        db.session.execute(update(AssetSnapshot), changed)
+
+
+# -- linking to WeCom contacts --------------------------------------------------------------------
+
+def link_profiles(contact):
+    """Link the profiles naming this contact's unionid or a mobile noted for it; the caller commits."""
+    mobiles = db.session.scalars(select(ContactMobile.mobile).where(
+        ContactMobile.external_userid == contact.external_userid)).all()
+    conditions = [ClientProfile.unionid == contact.unionid] if contact.unionid else []
+    if mobiles:
+        conditions.append(ClientProfile.mobile.in_(mobiles))
+    if not conditions:
+        return 0
+    profiles = db.session.execute(select(
+        ClientProfile.account_id, ClientProfile.unionid, ClientProfile.mobile,
+        ClientProfile.external_userid).where(or_(*conditions))).all()
+    matches = _contact_matches({p.unionid for p in profiles}, {p.mobile for p in profiles})
+    changes = []
+    for profile in profiles:
+        linked = _linked_contact(profile.unionid, profile.mobile, matches)
+        if linked and linked != profile.external_userid:
+            changes.append({"account_id": profile.account_id, "external_userid": linked,
+                            "updated_at": utcnow()})
+    if changes:
+        db.session.execute(update(ClientProfile), changes)
+    return len(changes)
+
+
+def _contact_matches(unionids, mobiles):
+    """Who could be meant: unionid -> {external_userid} and mobile -> {external_userid}."""
+    by_unionid, by_mobile = defaultdict(set), defaultdict(set)
+    unionids, mobiles = unionids - {None}, mobiles - {None}
+    if unionids:
+        for unionid, external_userid in db.session.execute(select(
+                ExternalContact.unionid, ExternalContact.external_userid).where(
+                ExternalContact.unionid.in_(unionids))):
+            by_unionid[unionid].add(external_userid)
+    if mobiles:
+        for mobile, external_userid in db.session.execute(select(
+                ContactMobile.mobile, ContactMobile.external_userid).where(ContactMobile.mobile.in_(mobiles))):
+            by_mobile[mobile].add(external_userid)
+    return by_unionid, by_mobile
+
+
+def _linked_contact(unionid, mobile, matches):
+    """The one contact with this unionid, else the one contact that noted this mobile, else None."""
+    by_unionid, by_mobile = matches
+    for candidates in (by_unionid.get(unionid), by_mobile.get(mobile)):
+        if candidates and len(candidates) == 1:  # two contacts sharing a number: guessing would mislink
+            return next(iter(candidates))
+    return None
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+def _validated_profile(row, today):
+    """The row as clean column values, or RowError naming the first field that is wrong."""
+    if not isinstance(row, dict):
+        raise RowError(f"profile: must be an object, got {_json_type(row)}")
+    if row.get("account_id") is None:
+        raise RowError("account_id: required")
+    profile = {name: check(name, row.get(name)) for name, check in CHECKS.items()}
+    if profile["total_assets"] is not None and profile["assets_as_of"] is None:
+        profile["assets_as_of"] = today
+    if profile["assets_as_of"] is not None and profile["assets_as_of"] > today:
+        raise RowError(f"assets_as_of: must not be in the future (today is {today.isoformat()})")
+    return profile
+
+
+def _json_type(value):
+    """The JSON name of a value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    return {str: "string", dict: "object", list: "array"}.get(type(value), type(value).__name__)
+
+
+def _shown(value):
+    """A short representation of a bad value (never a whole long string)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_number(value):
+    """A JSON number: int, float or Decimal, but not a boolean."""
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _account_id(name, value):
+    """Required: 4 to 32 ASCII letters or digits."""
+    if not isinstance(value, str):
+        raise RowError(f"{name}: must be a string, got {_json_type(value)}")
+    if not ACCOUNT_ID.fullmatch(value):
+        raise RowError(f"{name}: must be 4 to 32 letters or digits")
+    return value
+
+
+def _text(limit):
+    """A check for an optional string of at most limit characters; '' counts as absent."""
+    def check(name, value):
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise RowError(f"{name}: must be a string, got {_json_type(value)}")
+        if len(value) > limit:
+            raise RowError(f"{name}: must be at most {limit} characters, got {len(value)}")
+        return value
+    return check
+
+
+def _mobile(name, value):
+    """Optional mainland mobile, stored as its 11 digits; the number itself is never echoed."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RowError(f"{name}: must be a string, got {_json_type(value)}")
+    digits = normalise_mobile(value)
+    if digits is None:
+        raise RowError(f"{name}: must be a mainland mobile number, 11 digits starting with 1")
+    return digits
+
+
+def _choice(options, described):
+    """A check for one of options, or null."""
+    def check(name, value):
+        if value is None or value in options:
+            return value
+        raise RowError(f"{name}: must be one of {described} or null, got {_shown(value)}")
+    return check
+
+
+def _iso_date(name, value):
+    """Optional date as YYYY-MM-DD (a date object from Python callers too)."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if not isinstance(value, str):
+        raise RowError(f"{name}: must be an ISO date string (YYYY-MM-DD) or null, got {_json_type(value)}")
+    if ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise RowError(f"{name}: must be an ISO date (YYYY-MM-DD) or null, got {_shown(value)}")
+
+
+def _amount(name, value):
+    """Optional non-negative amount of money, rounded to the cent."""
+    if value is None:
+        return None
+    if not _is_number(value):
+        raise RowError(f"{name}: must be a number or null, got {_json_type(value)}")
+    amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not amount.is_finite():
+        raise RowError(f"{name}: must be a finite number")
+    if amount < 0:
+        raise RowError(f"{name}: must not be negative")
+    if amount >= MAX_AMOUNT:
+        raise RowError(f"{name}: must be below 10^16")
+    return amount.quantize(CENT, ROUND_HALF_UP)
+
+
+def _asset_mix(name, value):
+    """Optional shares of stock/fund/wealth/cash, each in [0, 1], summing to 1 (±0.02)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RowError(f"{name}: must be an object or null, got {_json_type(value)}")
+    unknown = sorted(str(key) for key in value if key not in MIX_KEYS)
+    if unknown:
+        raise RowError(f"{name}: unknown key {_shown(unknown[0])}; keys are {', '.join(MIX_KEYS)}")
+    shares = {}
+    for key in (k for k in MIX_KEYS if k in value):
+        share = value[key]
+        if not _is_number(share) or not math.isfinite(share) or not 0 <= share <= 1:
+            raise RowError(f"{name}.{key}: must be a number between 0 and 1")
+        shares[key] = float(share)
+    total = sum(shares.values())
+    if abs(total - 1) > MIX_TOLERANCE + 1e-9:  # float sums of exact edges land a hair outside
+        raise RowError(f"{name}: shares must sum to 1 (±{MIX_TOLERANCE}), got {total:.4g}")
+    return shares
+
+
+def _tags(name, value):
+    """Optional list of up to 20 non-empty strings of at most 32 characters; repeats dropped."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RowError(f"{name}: must be an array of strings, got {_json_type(value)}")
+    if len(value) > MAX_TAGS:
+        raise RowError(f"{name}: at most {MAX_TAGS} tags, got {len(value)}")
+    for position, tag in enumerate(value):
+        if not isinstance(tag, str) or not tag.strip():
+            raise RowError(f"{name}[{position}]: must be a non-empty string")
+        if len(tag.strip()) > MAX_TAG_LENGTH:
+            raise RowError(f"{name}[{position}]: must be at most {MAX_TAG_LENGTH} characters")
+    return list(dict.fromkeys(tag.strip() for tag in value))
+
+
+def _stage_dates(name, value):
+    """Optional {stage: ISO date}: when each journey step happened (an extension of the contract)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RowError(f"{name}: must be an object or null, got {_json_type(value)}")
+    dates = {}
+    for stage, day in value.items():
+        if stage not in STAGES:
+            raise RowError(f"{name}: unknown stage {_shown(stage)}; stages are {', '.join(STAGES)}")
+        day = _iso_date(f"{name}.{stage}", day)
+        if day is not None:
+            dates[stage] = day.isoformat()
+    return dates
+
+
+CHECKS = {
+    "account_id": _account_id,
+    "unionid": _text(64),
+    "mobile": _mobile,
+    "name": _text(64),
+    "stage": _choice(STAGES, ", ".join(STAGES)),
+    "risk_level": _choice(RISK_LEVELS, "C1…C5"),
+    "risk_expires": _iso_date,
+    "total_assets": _amount,
+    "assets_as_of": _iso_date,
+    "asset_mix": _asset_mix,
+    "last_trade_date": _iso_date,
+    "tags": _tags,
+    "branch": _text(64),
+    "stage_dates": _stage_dates,
+}
+
