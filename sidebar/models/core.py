@@ -1,11 +1,11 @@
-"""SQLAlchemy models: the local copy of WeCom's world and our own records. No I/O here."""
+"""Core models: the local copy of WeCom's world, identity, client profiles. No I/O here."""
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from ..extensions import db
 
 ROLES = ("content", "compliance", "manager")
 

@@ -1,0 +1,20 @@
+"""The migrations create exactly the schema the models describe, and can step back."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from sidebar.extensions import db
+
+
+def test_migrated_schema_matches_the_models(app):
+    with app.app_context(), db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert differences == []
+
+
+def test_each_migration_steps_down_and_up_again(app):
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []
