@@ -14,6 +14,7 @@ test: $(VENV)/.dev /usr/bin/chromium  ## run every test (Playwright drives Debia
 
 screenshots: $(VENV)/.dev /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc  ## README pictures
 	$(BIN)/python docs/screenshots.py
+	$(BIN)/python docs/screenshots_materials.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -45,16 +45,37 @@ def rich_contact(world, advisor):
     raise LookupError("no rich contact in the demo seed")
 
 
-def sidebar_page(browser, url, advisor, path, out):
-    """A sidebar page opened directly at WeCom's width (360 px), logged in through the emulator."""
+def sidebar_page(browser, url, advisor, path, out, visit=(), height=None):
+    """A sidebar page opened directly at WeCom's width (360 px), logged in through the emulator.
+
+    `visit`: pages opened first (chats the advisor has had); `height`: cut the picture at this height.
+    """
     context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN",
                                   device_scale_factor=2)
     context.add_cookies([{"name": "wecom_userid", "value": advisor, "url": f"{url}/_wecom/"}])
     page = context.new_page()
+    for earlier in visit:
+        page.goto(url + earlier)
+        page.locator("article").first.wait_for(timeout=15000)
     page.goto(url + path)
     page.locator("article").first.wait_for(timeout=15000)
-    page.screenshot(path=out, full_page=True)
+    if height:
+        page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 0, "width": 360, "height": height})
+    else:
+        page.screenshot(path=out, full_page=True)
     context.close()
+
+
+def showroom_clients(world, advisor, count=4):
+    """A few clients of the advisor in the showroom group, matched by unionid, for the member list."""
+    from sidebar.demo_data import showroom
+
+    rows = {r["account_id"]: r for r in demo_profiles(world)}.values()
+    unionids = {r["unionid"] for r in rows if r["unionid"] and r["stage"] in ("funded", "traded")}
+    members = {m["userid"] for m in showroom(world)["members"]}
+    contacts = {c["external_userid"]: c for c in world["contacts"]}
+    return [f["external_userid"] for f in world["follows"] if f["userid"] == advisor
+            and f["external_userid"] in members and contacts[f["external_userid"]]["unionid"] in unionids][:count]
 
 
 def main():
@@ -64,7 +85,7 @@ def main():
         url, world = serve_demo(pathlib.Path(tmp) / "demo.db")
         advisor = next(s["userid"] for s in world["staff"] if s["role"] == "advisor")
         contact = rich_contact(world, advisor)
-        group = next(g for g in world["groups"] if g["owner"] == advisor)
+        group = next(g for g in world["groups"] if g["owner"] == advisor)  # the showroom (样板间)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 760}, locale="zh-CN")
@@ -72,7 +93,9 @@ def main():
             page.frame_locator("iframe").locator("article.contact").wait_for(timeout=15000)
             page.screenshot(path=OUT / "client.png")
             sidebar_page(browser, url, advisor, f"/sidebar/contacts/{contact}", OUT / "contact-panel.png")
-            sidebar_page(browser, url, advisor, f"/sidebar/groups/{group['chat_id']}", OUT / "group-panel.png")
+            visited = [f"/sidebar/contacts/{c}" for c in showroom_clients(world, advisor)]
+            group_path = f"/sidebar/groups/{group['chat_id']}"
+            sidebar_page(browser, url, advisor, group_path, OUT / "group-panel.png", visit=visited, height=1180)
             browser.close()
     print(f"screenshots written to {OUT}")
 

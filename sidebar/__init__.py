@@ -6,6 +6,7 @@ from flask import Flask
 from . import web
 from .config import load_settings
 from .extensions import csrf, db, htmx, init_wecom, migrate
+from .materials import storage as material_storage
 
 
 def create_app(test_config=None):
@@ -23,14 +24,15 @@ def create_app(test_config=None):
 
 def _init_extensions(app):
     """Bind the extension objects of extensions.py."""
-    from .models import TokenCache
+    from .models import TokenCache, in_schema
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.abspath(os.path.join(app.root_path, "..", "migrations")),
-                     render_as_batch=True)
+                     render_as_batch=True, include_name=in_schema)
     csrf.init_app(app)
     htmx.init_app(app)
     init_wecom(app, TokenCache.__table__)
+    material_storage.init_app(app)
 
 
 def _register_blueprints(app):
@@ -38,9 +40,12 @@ def _register_blueprints(app):
     from .health import bp as health_bp
     from .identity.views import bp as identity_bp
     from .insight.views import bp as insight_bp
+    from .materials.console import bp as console_bp
+    from .materials.views import bp as materials_bp
+    from .sync.callback_views import bp as callbacks_bp
     from .sync.views import bp as sync_bp
 
-    for blueprint in (health_bp, identity_bp, insight_bp, sync_bp):
+    for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp):
         app.register_blueprint(blueprint)
 
 
@@ -48,8 +53,12 @@ def _register_commands(app):
     """The `flask --app wsgi …` commands of the contract."""
     from .demo import demo
     from .identity.commands import roles
-    from .sync.commands import import_profiles_command
+    from .insight.snapshot import snapshot_command
+    from .sync.commands import drain_inbox_command, import_profiles_command, push_tags_command, sync_command
 
     app.cli.add_command(demo)
     app.cli.add_command(roles)
     app.cli.add_command(import_profiles_command)
+    for command in (sync_command, push_tags_command, drain_inbox_command):
+        app.cli.add_command(command)
+    app.cli.add_command(snapshot_command)

@@ -18,6 +18,9 @@ EMULATED_CORP = {
     "WECOM_CORP_ID": "wwdemo0000000001",
     "WECOM_AGENT_ID": "1000002",
     "WECOM_SECRET": "demo-secret-do-not-use-in-production",
+    # callbacks: the demo's emulator encrypts its callbacks with these
+    "WECOM_TOKEN": "sidebarDemoCallbackToken",
+    "WECOM_AES_KEY": "f83e2aa4b923f4de709cf56da558bd48d28035c2ef1",
 }
 
 ENV_SETTINGS = (

@@ -13,19 +13,35 @@ def mount_emulator(app):
 
     emulator = create_emulator(corp_id=app.config["WECOM_CORP_ID"], agent_id=app.config["WECOM_AGENT_ID"],
                                secret=app.config["WECOM_SECRET"], sidebar_url="/sidebar/",
-                               logout_url="/auth/logout")
+                               logout_url="/auth/logout", **_callback_settings(app))
     return DispatcherMiddleware(app, {EMULATOR_PREFIX: emulator}), emulator
+
+
+def _callback_settings(app):
+    """The emulator's callback target: this server's /wecom/callback, with the app's Token and key."""
+    api_base = app.config["WECOM_API_BASE"]
+    if not app.config.get("WECOM_TOKEN") or not api_base.endswith(EMULATOR_PREFIX):
+        return {}
+    return {"callback_url": api_base[:-len(EMULATOR_PREFIX)] + "/wecom/callback",
+            "callback_token": app.config["WECOM_TOKEN"], "callback_aes_key": app.config["WECOM_AES_KEY"]}
 
 
 def prepare_demo(app):
     """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator)."""
-    from .demo_data import demo_profiles
+    from .demo_data import demo_profiles, group_history, prospect_profiles
+    from .insight.snapshot import backfill
+    from .materials.demo import seed_materials
+    from .materials.storage import storage
     from .sync.profiles import import_profiles
 
     wsgi_app, emulator = mount_emulator(app)
+    world = emulator.world.as_json()
     with app.app_context():
         upgrade()
-        result = import_profiles(demo_profiles(emulator.world.as_json()))
+        rows = demo_profiles(world) + prospect_profiles(world)
+        result = import_profiles(rows)
+        backfill(group_history(world, rows))  # 90 days of group snapshots; the showroom grows ×5 / ×15
+        seed_materials(storage())  # console roles and an approved library, products R1–R5
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 

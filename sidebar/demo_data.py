@@ -5,8 +5,9 @@ through the real import (`import_profiles`), 90 daily rows per funded account fo
 """
 import random
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
-from .models import STAGES, china_today
+from .models import CHINA, STAGES, china_today
 
 HISTORY_DAYS = 90
 STAGE_WEIGHTS = {"registered": 10, "applying": 8, "opened": 10, "funded": 22, "traded": 50}
@@ -138,3 +139,135 @@ def _tags(today, current, total, mix, dormant=False):
 def _pick(rng, weights):
     """A key drawn by weight."""
     return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+# -- group insight: the showroom's converted prospects and every group's daily history -----------
+
+SHOWROOM = "样板间·新客福利群"
+GROUP_SEED = 20261127  # draws of their own: the contacts' rows above stay exactly as they were
+PROSPECT_PROFILE_SHARE = 0.4  # of the showroom's prospects, how many have opened an app account since
+PROSPECT_MIN_DAYS = 7  # last week's joiners are still prospects: conversion takes time
+SHOWROOM_GROWTH = {"members": 3, "clients": 5, "client_assets": 15}  # the pilot's figures (brokerage.md)
+GROWTH = {"members": (1.05, 1.5), "clients": (1.1, 1.8), "client_assets": (1.1, 2.2)}
+
+
+def showroom(world):
+    """The seed's showroom group (样板间)."""
+    return next(g for g in world["groups"] if g["name"] == SHOWROOM)
+
+
+def prospect_profiles(world, today=None, seed=GROUP_SEED):
+    """Import rows for a share of the showroom's prospects, most of them converted after joining; by unionid.
+
+    The share is trimmed so that the showroom's client count today is a multiple of five: its history
+    then starts at exactly a fifth of it.
+    """
+    today = today or china_today()
+    rng = random.Random(seed)
+    group = showroom(world)
+    prospects = {p["external_userid"]: p for p in world["prospects"]}
+    cutoff = today - timedelta(days=PROSPECT_MIN_DAYS)
+    candidates = [m for m in group["members"] if m["userid"] in prospects
+                  and datetime.fromtimestamp(m["join_time"], CHINA).date() <= cutoff]
+    clients = _group_figures(world, group, _current(demo_profiles(world, today)))["clients"]
+    count = round(len(candidates) * PROSPECT_PROFILE_SHARE)
+    count = max(count - (clients + count) % 5, 0)
+    rows = []
+    for index, member in enumerate(sorted(rng.sample(candidates, count), key=lambda m: m["join_time"])):
+        follow = {"createtime": member["join_time"], "remark_mobiles": []}
+        rows.extend(_account_rows(rng, today, f"8801{index:08d}", prospects[member["userid"]], follow))
+    return rows
+
+
+def group_history(world, rows, today=None, seed=GROUP_SEED):
+    """Daily snapshots of every group from 90 days ago (or its creation) to today, as dicts.
+
+    Today's row is what the sidebar computes from the world's members and the import rows (matched
+    by unionid, as before any contact is fetched); the showroom starts at a fifth of its clients and
+    a fifteenth of their assets, the other groups grow more quietly.
+    """
+    today = today or china_today()
+    rng = random.Random(seed + 1)
+    current = _current(rows)
+    history = []
+    for group in world["groups"]:
+        end = _group_figures(world, group, current)
+        created = datetime.fromtimestamp(group["create_time"], CHINA).date()
+        first = max(today - timedelta(days=HISTORY_DAYS), created)
+        growth = SHOWROOM_GROWTH if group["name"] == SHOWROOM else \
+            {key: rng.uniform(*bounds) for key, bounds in GROWTH.items()}
+        start = _start_figures(end, growth) if first > created else _new_group_figures(end)
+        history.extend(_daily_figures(rng, group["chat_id"], first, today, start, end))
+    return history
+
+
+def _current(rows):
+    """account_id -> the account's current (last) import row."""
+    return {row["account_id"]: row for row in rows}
+
+
+def _group_figures(world, group, current):
+    """Today's figures of a group: members, staff, clients (matched by unionid) and their assets."""
+    unionids = {p["external_userid"]: p["unionid"] for p in world["contacts"] + world["prospects"]}
+    by_unionid = {row["unionid"]: row for row in current.values() if row["unionid"]}
+    figures = {"members": len(group["members"]), "staff": 0, "clients": 0, "opened": 0, "funded": 0,
+               "client_assets": Decimal("0.00")}
+    for member in group["members"]:
+        if member["type"] == 1:
+            figures["staff"] += 1
+            continue
+        row = by_unionid.get(unionids.get(member["userid"]) or None)
+        if row is None:
+            continue
+        figures["clients"] += 1
+        figures["opened"] += row["stage"] in ("opened", "funded", "traded")
+        figures["funded"] += row["stage"] in ("funded", "traded")
+        figures["client_assets"] += Decimal(str(row["total_assets"] or 0)).quantize(Decimal("0.01"))
+    figures["externals"] = figures["members"] - figures["staff"]
+    return figures
+
+
+def _start_figures(end, growth):
+    """Figures at the start of the history: today's divided by the growth, consistent with each other."""
+    clients = round(end["clients"] / growth["clients"])
+    members = max(round(end["members"] / growth["members"]), end["staff"] + clients)
+    share = clients / end["clients"] if end["clients"] else 0
+    opened = min(round(end["opened"] * share), clients)
+    assets = end["client_assets"] / Decimal(str(growth["client_assets"]))
+    return {"members": members, "staff": end["staff"], "externals": members - end["staff"], "clients": clients,
+            "opened": opened, "funded": min(round(end["funded"] * share), opened),
+            "client_assets": assets.quantize(Decimal("0.01"))}
+
+
+def _new_group_figures(end):
+    """A group on the day it was created: its staff, nobody else yet."""
+    return {"members": end["staff"], "staff": end["staff"], "externals": 0, "clients": 0, "opened": 0,
+            "funded": 0, "client_assets": Decimal("0.00")}
+
+
+def _daily_figures(rng, chat_id, first, today, start, end):
+    """One row a day from first to today, growing from start to end, faster towards the end."""
+    days = (today - first).days
+    rows = []
+    for offset in range(days + 1):
+        t = offset / days if days else 1.0
+        row = {"chat_id": chat_id, "day": first + timedelta(days=offset), "staff": end["staff"]}
+        for key in ("members", "clients", "opened", "funded"):
+            row[key] = end[key] if offset == days else round(_grown(start[key], end[key], t))
+        row["members"] = max(row["members"], row["staff"] + row["clients"])
+        row["externals"] = row["members"] - row["staff"]
+        row["opened"] = min(row["opened"], row["clients"])
+        row["funded"] = min(row["funded"], row["opened"])
+        assets = _grown(float(start["client_assets"]), float(end["client_assets"]), t)
+        assets *= 1 + rng.gauss(0, 0.01)  # markets move a little every day
+        row["client_assets"] = end["client_assets"] if offset == days else \
+            start["client_assets"] if offset == 0 else Decimal(f"{max(assets, 0):.2f}")
+        rows.append(row)
+    return rows
+
+
+def _grown(start, end, t):
+    """A value between start (t=0) and end (t=1): geometric when it can be, accelerating either way."""
+    if start > 0 and end > 0:
+        return start * (end / start) ** (t ** 1.3)
+    return start + (end - start) * t ** 1.5

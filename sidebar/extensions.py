@@ -37,7 +37,8 @@ def init_wecom(app, table):
     cache = DatabaseTokenCache(lambda: db.engine, table)
     app.extensions["wecom"] = WeComClient(app.config["WECOM_API_BASE"], app.config["WECOM_OAUTH_BASE"],
                                           app.config["WECOM_CORP_ID"],
-                                          app.config["WECOM_AGENT_ID"], app.config["WECOM_SECRET"], cache)
+                                          app.config["WECOM_AGENT_ID"], app.config["WECOM_SECRET"], cache,
+                                          rate_limit_pause=app.config.get("WECOM_RATE_LIMIT_PAUSE", 60))
 
 
 def wecom():

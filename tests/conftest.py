@@ -1,6 +1,7 @@
 """Shared fixtures: real HTTP servers on loopback ports, a real SQLite file, real Chromium."""
 import re
 import threading
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -59,6 +60,7 @@ def make_app(db_path, emulator_url, **settings):
         "SIDEBAR_SECRET_KEY": "test-secret-key-" + "x" * 32,
         "WECOM_API_BASE": emulator_url,
         "WECOM_OAUTH_BASE": emulator_url,
+        "SIDEBAR_UPLOAD_DIR": str(Path(db_path).parent / "uploads"),  # never the repo's instance/
         **settings,
     })
     with app.app_context():
@@ -133,3 +135,121 @@ def demo_server(tmp_path):
     server.flask_app = app
     yield server
     server.stop()
+
+
+# -- sync: an emulator of a test's own, whose world the test changes, sending callbacks ---------------
+
+@pytest.fixture
+def own_emulator():
+    """A fresh emulator on its own HTTP server: for tests that change the world (the session's must not)."""
+    emulator = create_emulator()
+    server = LiveServer(emulator)
+    server.emulator = emulator
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_app(tmp_path, own_emulator):
+    """The app served over real HTTP, with own_emulator sending it encrypted callbacks (URL verified)."""
+    app = make_app(tmp_path / "sidebar.db", own_emulator.url, SYNC_PACE_SECONDS=0, WECOM_RATE_LIMIT_PAUSE=0.2)
+    server = LiveServer(app)
+    server.flask_app = app
+    answer = requests.post(f"{own_emulator.url}/_admin/callback", timeout=10, json={
+        "url": server.url + "/wecom/callback", "token": app.config["WECOM_TOKEN"],
+        "aes_key": app.config["WECOM_AES_KEY"], "verify": True}).json()
+    assert answer["verified"] is True, answer
+    yield server
+    requests.delete(f"{own_emulator.url}/_admin/callback", timeout=5)
+    server.stop()
+
+
+def change_world(emulator, action, **args):
+    """Change the emulator's world as a person in WeCom would; returns the answer (callbacks delivered)."""
+    answer = requests.post(f"{emulator.url}/_admin/change", json={"action": action, **args}, timeout=15)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def eventually(check, timeout=5.0):
+    """check()'s first truthy value within timeout seconds (the app processes callbacks after answering)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+# --- material library (issue 5) -----------------------------------------------------------------
+
+CONSOLE_STAFF = {"zhaomin": "content", "sunli": "compliance", "zhouqiang": "manager"}
+
+
+@pytest.fixture
+def library_app(tmp_path, emulator):
+    """The app with uploads under tmp_path and the emulator's console staff holding their roles."""
+    from sidebar.identity.service import grant_role
+
+    app = make_app(tmp_path / "sidebar.db", emulator.url)
+    with app.app_context():
+        for userid, role in CONSOLE_STAFF.items():
+            grant_role(userid, role)
+    return app
+
+
+def signed_in(app, userid):
+    """A test client logged in as userid through OAuth; `.csrf` holds its session's CSRF token."""
+    client = app.test_client()
+    login(client, userid)
+    client.csrf = csrf_token(client)
+    return client
+
+
+def publish(app, kind="text", author="zhaomin", reviewer="sunli", **fields):
+    """A material created, submitted and approved through the review service; returns its id."""
+    import io
+
+    from sidebar.materials import review, samples
+    from sidebar.materials.forms import MaterialInput
+    from sidebar.materials.uploads import accept
+
+    files = {"image": ("poster.png", samples.png), "video": ("clip.mp4", samples.mp4), "file": ("note.pdf", samples.pdf)}
+    values = dict(kind=kind, title=f"测试{kind}", summary="", category="市场观点", tags="", risk_level=None,
+                  valid_from=None, valid_until=None, disclaimer=None, body="您好" if kind == "text" else None,
+                  url="https://example.com/a" if kind == "link" else None,
+                  appid="wx0123456789abcdef" if kind == "miniprogram" else None,
+                  page="pages/index.html" if kind == "miniprogram" else None, file=None, cover=None)
+    values.update(fields)
+    if values["risk_level"] and not values["disclaimer"]:
+        values["disclaimer"] = "投资有风险，入市需谨慎"
+    if kind in files and values["file"] is None:
+        name, make = files[kind]
+        values["file"] = accept(kind, name, io.BytesIO(make()))
+    if kind in ("link", "miniprogram") and values["cover"] is None:
+        values["cover"] = accept("image", "cover.png", io.BytesIO(samples.png(80, 60)))
+    with app.app_context():
+        from sidebar.materials.storage import storage
+
+        material = review.create_material(storage(), author, MaterialInput(**values))
+        review.submit(author, material.id)
+        review.approve(reviewer, material.id)
+        return material.id
+
+
+def import_classes(app, classes, today=None):
+    """Trading profiles giving people a risk class: {unionid: ("C3", days_valid or -days_expired, tags)}."""
+    from datetime import timedelta
+
+    from sidebar.models import china_today
+    from sidebar.sync.profiles import import_profiles
+
+    today = today or china_today()
+    rows = [{"account_id": f"8877{index:08d}", "unionid": unionid, "name": "测试客户", "stage": "funded",
+             "risk_level": level, "risk_expires": (today + timedelta(days=days)).isoformat() if level else None,
+             "tags": list(tags)} for index, (unionid, (level, days, tags)) in enumerate(classes.items())]
+    with app.app_context():
+        result = import_profiles(rows)
+    assert not result.rejected, result.rejected

@@ -45,7 +45,7 @@ def set_faults():
         if body.get("expire_tokens"):
             state.credentials.expire_all()
         if "errcode" in body:
-            state.faults.add(body["errcode"], body.get("path"), body.get("count"))
+            state.faults.add(body["errcode"], body.get("path"), body.get("count"), body.get("after", 0))
         if "down" in body:
             state.faults.down = bool(body["down"])
         if "delay" in body:
@@ -65,6 +65,8 @@ def fault_problem(body):
     count = body.get("count")
     if count is not None and not (is_int(count) and count > 0):
         return "count must be a positive integer"
+    if not (is_int(body.get("after", 0)) and body.get("after", 0) >= 0):
+        return "after must be a number of calls to let through first"
     delay = body.get("delay", 0)
     if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= MAX_DELAY:
         return f"delay must be between 0 and {MAX_DELAY} seconds"

@@ -453,7 +453,7 @@ def add_corp_tag(state, call):
     if "agentid" in body and str(body["agentid"]) != state.agent_id:
         raise ApiError(40056)
     group, created = state.world.add_corp_tags(names, group_name=body.get("group_name", ""),
-                                               group_id=body.get("group_id", ""), now=state.now())
+                                               group_id=body.get("group_id", ""), now=state.now(), notify=False)
     return {"tag_group": tag_group_json(group, created)}
 
 
@@ -464,7 +464,7 @@ def mark_tag(state, call):
     add, remove = body.get("add_tag") or [], body.get("remove_tag") or []
     if not body.get("userid") or not body.get("external_userid") or not (add or remove):
         raise ApiError(40058)
-    state.world.mark_tag(body["userid"], body["external_userid"], add=add, remove=remove)
+    state.world.mark_tag(body["userid"], body["external_userid"], add=add, remove=remove, notify=False)
     return {}
 
 

@@ -30,12 +30,27 @@ def show():
         user = choose_advisor(state, advisors)
         chats = chats_of(state.world, user.userid, state.now())
         departments = [state.world.departments[d].name for d in user.department]
-    current = choose_chat(chats, request.args.get("chat"))
+        current = choose_chat(chats, request.args.get("chat"))
+        tools = world_tools(state.world, current)
     html = render_template("emulator/client.html", state=state, advisors=advisors, user=user,
-                           chats=chats, current=current, departments=departments, contact_counts=contact_counts)
+                           chats=chats, current=current, departments=departments, contact_counts=contact_counts,
+                           tools=tools, notice=request.args.get("notice", "")[:500])
     response = remember_user(Response(html), user.userid)
     response.headers["Content-Security-Policy"] = PAGE_CSP
     return response
+
+
+def world_tools(world, chat):
+    """What the "模拟变更" panel offers for this chat: corp tags for a contact, members for a group."""
+    kind, _, object_id = chat.key.partition(":")
+    tags = [(tag.id, f"{group.name} · {tag.name}") for group in world.tag_groups.values() for tag in group.tags]
+    if kind == "group" and object_id in world.groups:
+        group = world.groups[object_id]
+        externals = [(m.userid, world.display_name(m.userid)) for m in group.members if m.type == 2]
+        return {"kind": "group", "chat_id": object_id, "externals": externals[-30:], "notice": group.notice}
+    if kind == "contact":
+        return {"kind": "contact", "external_userid": object_id, "tags": tags}
+    return {"kind": "workbench"}
 
 
 def choose_advisor(state, advisors):

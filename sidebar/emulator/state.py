@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from .callbacks import CallbackSender
 from .credentials import Credentials
 from .media import MediaStore
 from .world import World
@@ -30,11 +31,13 @@ class Clock:
 
 @dataclass
 class ErrcodeFault:
-    """Answer `errcode` on `path` (every API path when None) for `remaining` calls (None: until cleared)."""
+    """Answer `errcode` on `path` (every API path when None) for `remaining` calls (None: until cleared),
+    after letting `after` calls through first (a failure in the middle of a long run)."""
 
     errcode: int
     path: str | None = None
     remaining: int | None = None
+    after: int = 0
 
 
 class Faults:
@@ -49,14 +52,17 @@ class Faults:
         self.down = False
         self.delay = 0.0
 
-    def add(self, errcode, path=None, count=None):
-        """Answer an errcode on a path (or every path) for `count` calls or until cleared."""
-        self.rules.append(ErrcodeFault(errcode, path, count))
+    def add(self, errcode, path=None, count=None, after=0):
+        """Answer an errcode on a path (or every path) for `count` calls or until cleared, after `after` calls."""
+        self.rules.append(ErrcodeFault(errcode, path, count, after))
 
     def take(self, path):
         """The errcode to answer on this call, if a fault applies; counts the call against it."""
         for rule in self.rules:
             if rule.path in (None, path):
+                if rule.after > 0:
+                    rule.after -= 1
+                    continue
                 if rule.remaining is not None:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
@@ -66,7 +72,8 @@ class Faults:
 
     def as_json(self):
         """The current switches."""
-        rules = [{"errcode": r.errcode, "path": r.path, "remaining": r.remaining} for r in self.rules]
+        rules = [{"errcode": r.errcode, "path": r.path, "remaining": r.remaining, "after": r.after}
+                 for r in self.rules]
         return {"errcodes": rules, "down": self.down, "delay": self.delay}
 
 
@@ -112,6 +119,7 @@ class EmulatorState:
     faults: Faults = field(default_factory=Faults)
     recorder: Recorder = field(default_factory=Recorder)
     media: MediaStore = field(default_factory=MediaStore)
+    callbacks: CallbackSender | None = None  # set by create_emulator, which knows the corp
 
     @property
     def lock(self):
@@ -123,12 +131,16 @@ class EmulatorState:
         return self.clock.now()
 
     def reset(self):
-        """Back to normal for the next test: no faults, empty logs, the real time. Keeps the world."""
+        """Back to normal for the next test: no faults, empty logs, the real time, no callback target.
+
+        Keeps the world."""
         with self.lock:
             self.faults.clear()
             self.recorder.clear()
             self.clock.offset = 0.0
             self.credentials.forget_fetches()
+            if self.callbacks:
+                self.callbacks.reset()
 
 
 def current_state():

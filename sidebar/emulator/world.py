@@ -1,8 +1,10 @@
 """The emulated corp's data: staff, external contacts, follow relations, groups and tags."""
 import hashlib
 import random
+import secrets
 import string
 import threading
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 
@@ -122,7 +124,12 @@ class TagGroup:
 
 
 class World:
-    """Everything WeCom knows about the corp; every method is safe to call from any thread."""
+    """Everything WeCom knows about the corp; every method is safe to call from any thread.
+
+    Each change method tells the listeners what WeCom would call back about it: a dict of the
+    callback's fields (Event, ChangeType, UserID, ...). Changes made through the server API
+    (mark_tag, add_corp_tag) pass notify=False: WeCom sends no callback for those.
+    """
 
     def __init__(self, corp_name, rng=None):
         self.corp_name = corp_name
@@ -134,7 +141,11 @@ class World:
         self.follows = {}  # (userid, external_userid) -> Follow, in the order they were added
         self.groups = {}
         self.tag_groups = {}
+        self.listeners = []  # called with each change's callback fields, under the lock
         self._rng = rng or random.Random()
+        # indexes over follows, in the order relations were added (20,000-contact worlds stay fast)
+        self._by_user = defaultdict(dict)
+        self._by_contact = defaultdict(dict)
 
     def new_id(self, prefix, length=26):
         """A fresh WeCom-looking id (`wm…` contact, `wr…` chat, `et…` tag)."""
@@ -197,24 +208,22 @@ class World:
     def contacts_of(self, userid):
         """External userids a member follows, in the order they were added."""
         with self.lock:
-            return [ext for uid, ext in self.follows if uid == userid]
+            return list(self._by_user.get(userid, ()))
 
     def followers_of(self, external_userid):
         """The follow relations of one external contact."""
         with self.lock:
-            return [f for (_, ext), f in self.follows.items() if ext == external_userid]
+            return [self.follows[(uid, external_userid)] for uid in self._by_contact.get(external_userid, ())]
 
     def contacts(self):
         """External users followed by at least one member."""
         with self.lock:
-            followed = {ext for _, ext in self.follows}
-            return [e for e in self.externals.values() if e.external_userid in followed]
+            return [e for e in self.externals.values() if self._by_contact.get(e.external_userid)]
 
     def prospects(self):
         """External users known only from groups: nobody follows them."""
         with self.lock:
-            followed = {ext for _, ext in self.follows}
-            return [e for e in self.externals.values() if e.external_userid not in followed]
+            return [e for e in self.externals.values() if not self._by_contact.get(e.external_userid)]
 
     def groups_of(self, userid):
         """Groups the staff member is in (as owner, admin or member)."""
@@ -242,7 +251,22 @@ class World:
         ids = ",".join(sorted(m.userid for m in group.members))
         return hashlib.md5(ids.encode()).hexdigest()
 
-    # -- changes (a later step sends WeCom's callbacks from here) -------------------------
+    # -- changes: each tells the listeners the callback WeCom sends about it ---------------
+
+    def _notify(self, event, **fields):
+        """Tell the listeners about a change (the caller holds the lock, so the order is the world's)."""
+        change = {"Event": event, **{name: value for name, value in fields.items() if value is not None}}
+        for listener in list(self.listeners):
+            listener(change)
+
+    def _contact_changed(self, change_type, relation, **extra):
+        """A change_external_contact callback about one relation."""
+        self._notify("change_external_contact", ChangeType=change_type, UserID=relation.userid,
+                     ExternalUserID=relation.external_userid, **extra)
+
+    def _chat_changed(self, chat_id, change_type, detail=None, **extra):
+        """A change_external_chat callback about one group."""
+        self._notify("change_external_chat", ChatId=chat_id, ChangeType=change_type, UpdateDetail=detail, **extra)
 
     def add_department(self, department):
         """Add or replace a department."""
@@ -259,21 +283,37 @@ class World:
         with self.lock:
             self.externals[person.external_userid] = person
 
-    def add_follow(self, relation):
+    def add_follow(self, relation, notify=True):
         """Make a member follow an external user (replaces an existing relation)."""
         with self.lock:
             self.staff_member(relation.userid)
             self.external(relation.external_userid)
             for tag_id in relation.tag_ids:
                 self.tag(tag_id)
-            self.follows[(relation.userid, relation.external_userid)] = relation
+            key = (relation.userid, relation.external_userid)
+            existed = key in self.follows
+            self.follows[key] = relation
+            self._by_user[relation.userid][relation.external_userid] = None
+            self._by_contact[relation.external_userid][relation.userid] = None
+            if notify:
+                if existed:
+                    self._contact_changed("edit_external_contact", relation)
+                else:
+                    self._contact_changed("add_external_contact", relation, State=relation.state or "",
+                                          WelcomeCode=secrets.token_urlsafe(24))
             return relation
 
-    def remove_follow(self, userid, external_userid):
-        """End a follow relation (the member deleted the contact or the contact left)."""
+    def remove_follow(self, userid, external_userid, by="advisor"):
+        """End a follow relation: the member deleted the contact (by advisor) or the contact deleted them."""
+        if by not in ("advisor", "client"):
+            raise ValueError("by must be advisor or client")
         with self.lock:
             self.follow(userid, external_userid)
-            return self.follows.pop((userid, external_userid))
+            relation = self.follows.pop((userid, external_userid))
+            self._by_user[userid].pop(external_userid, None)
+            self._by_contact[external_userid].pop(userid, None)
+            self._contact_changed("del_external_contact" if by == "advisor" else "del_follow_user", relation)
+            return relation
 
     def edit_follow(self, userid, external_userid, **changes):
         """Change remark, description or remark_mobiles of a follow relation."""
@@ -284,9 +324,10 @@ class World:
             relation = self.follow(userid, external_userid)
             for name, value in changes.items():
                 setattr(relation, name, value)
+            self._contact_changed("edit_external_contact", relation)
             return relation
 
-    def mark_tag(self, userid, external_userid, add=(), remove=()):
+    def mark_tag(self, userid, external_userid, add=(), remove=(), notify=True):
         """Add and remove corp tags on a follow relation; unknown tags change nothing."""
         with self.lock:
             relation = self.follow(userid, external_userid)
@@ -295,9 +336,11 @@ class World:
             removed = set(remove)
             kept = [t for t in relation.tag_ids if t not in removed]
             relation.tag_ids = kept + [t for t in dict.fromkeys(add) if t not in kept]
+            if notify:
+                self._contact_changed("edit_external_contact", relation)
             return relation
 
-    def add_corp_tags(self, names, group_name="", group_id="", now=0):
+    def add_corp_tags(self, names, group_name="", group_id="", now=0, notify=True):
         """Create corp tags in a group found by id or name (a new group if the name is new)."""
         with self.lock:
             group = self._tag_group_for(group_name, group_id, now)
@@ -307,7 +350,30 @@ class World:
                 raise DuplicateTag(", ".join(duplicates) or "repeated name")
             created = [Tag(self.new_id("et"), name, 0, int(now)) for name in names]
             group.tags.extend(created)
+            for tag in created if notify else ():
+                self._notify("change_external_tag", Id=tag.id, TagType="tag", ChangeType="create")
             return group, created
+
+    def rename_tag(self, tag_id, name):
+        """An admin renamed a corp tag."""
+        with self.lock:
+            group, tag = self.tag(tag_id)
+            if any(t.name == name and t.id != tag_id for t in group.tags):
+                raise DuplicateTag(name)
+            tag.name = name
+            self._notify("change_external_tag", Id=tag_id, TagType="tag", ChangeType="update")
+            return tag
+
+    def delete_tag(self, tag_id):
+        """An admin deleted a corp tag: it leaves every relation that carried it (one callback, no others)."""
+        with self.lock:
+            group, tag = self.tag(tag_id)
+            group.tags.remove(tag)
+            for relation in self.follows.values():
+                if tag_id in relation.tag_ids:
+                    relation.tag_ids = [t for t in relation.tag_ids if t != tag_id]
+            self._notify("change_external_tag", Id=tag_id, TagType="tag", ChangeType="delete")
+            return tag
 
     def _tag_group_for(self, group_name, group_id, now):
         """The tag group to add to: by id, else by name, else a new one."""
@@ -327,13 +393,16 @@ class World:
         with self.lock:
             self.staff_member(group.owner)
             self.groups[group.chat_id] = group
+            self._chat_changed(group.chat_id, "create")
             return group
 
     def dismiss_group(self, chat_id):
         """The owner dismissed the group."""
         with self.lock:
             self.group(chat_id)
-            return self.groups.pop(chat_id)
+            group = self.groups.pop(chat_id)
+            self._chat_changed(chat_id, "dismiss")
+            return group
 
     def add_group_member(self, chat_id, member):
         """Someone joined a group (staff or external user)."""
@@ -344,6 +413,8 @@ class World:
             else:
                 self.external(member.userid)
             group.members = [m for m in group.members if m.userid != member.userid] + [member]
+            self._chat_changed(chat_id, "update", "add_member", JoinScene=member.join_scene, MemChangeCnt=1,
+                               MemChangeList=[member.userid])
             return group
 
     def remove_group_member(self, chat_id, userid):
@@ -352,8 +423,11 @@ class World:
             group = self.group(chat_id)
             if userid == group.owner:
                 raise ValueError("the owner cannot leave; change the owner first")
+            if not any(m.userid == userid for m in group.members):
+                raise ValueError(f"{userid} is not in the group")
             group.members = [m for m in group.members if m.userid != userid]
             group.admins = [a for a in group.admins if a != userid]
+            self._chat_changed(chat_id, "update", "del_member", QuitScene=0, MemChangeCnt=1, MemChangeList=[userid])
             return group
 
     def rename_group(self, chat_id, name):
@@ -361,6 +435,7 @@ class World:
         with self.lock:
             group = self.group(chat_id)
             group.name = name
+            self._chat_changed(chat_id, "update", "change_name")
             return group
 
     def set_group_notice(self, chat_id, notice):
@@ -368,6 +443,7 @@ class World:
         with self.lock:
             group = self.group(chat_id)
             group.notice = notice
+            self._chat_changed(chat_id, "update", "change_notice")
             return group
 
     def change_group_owner(self, chat_id, userid):
@@ -378,7 +454,26 @@ class World:
                 raise ValueError("the new owner must be a staff member of the group")
             group.owner = userid
             group.admins = [a for a in group.admins if a != userid]
+            self._chat_changed(chat_id, "update", "change_owner")
             return group
+
+    def add_synthetic_contacts(self, count, now, userids=None):
+        """Add `count` generated contacts spread over the advisors (no callbacks): a big world for load tests."""
+        with self.lock:
+            userids = userids or [member.userid for member in self.advisors()]
+            for userid in userids:
+                self.staff_member(userid)
+            level_tags = [tag.id for group in list(self.tag_groups.values())[:1] for tag in group.tags]
+            first = sum(1 for ext in self.externals if ext.startswith("wmSynthetic"))
+            for number in range(first, first + count):
+                person = External(f"wmSynthetic{number:010d}", f"测试客户{number:05d}", 1, 1 + number % 2,
+                                  f"oSynthetic{number:017d}")
+                self.externals[person.external_userid] = person
+                self.add_follow(Follow(
+                    userids[number % len(userids)], person.external_userid, f"客户{number:05d}", "",
+                    int(now) - number, level_tags[number % len(level_tags):][:1] if level_tags else [],
+                    [], [f"139{number:08d}"] if number % 10 == 0 else [], 1, ""), notify=False)
+            return count
 
     # -- export ---------------------------------------------------------------------------
 

@@ -57,9 +57,19 @@ class MixPart:
 
 def mix_bar(mix):
     """Stacked-bar slices of an asset mix {kind: share}, in a fixed order; empty when unknown."""
+    return _stacked([(key, label, float((mix or {}).get(key) or 0)) for key, label in MIX_LABELS.items()])
+
+
+def share_bar(counts, labels):
+    """Stacked-bar slices of {key: count} in the order of labels {key: label}; empty when all are zero."""
+    total = sum(counts.get(key, 0) for key in labels)
+    return _stacked([(key, label, counts.get(key, 0) / total) for key, label in labels.items()]) if total else []
+
+
+def _stacked(shares):
+    """(key, label, share) triples placed side by side on a 0–100 bar; zero shares are left out."""
     parts, x = [], 0.0
-    for key, label in MIX_LABELS.items():
-        share = float((mix or {}).get(key) or 0)
+    for key, label, share in shares:
         if share > 0:
             parts.append(MixPart(key=key, label=label, share=share, x=round(x, 2), width=round(share * 100, 2)))
             x += share * 100

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from ..extensions import db
 from ..identity.service import ensure_staff, roles_of
 from ..masking import mask_account, mask_mobile
+from ..materials.tracking import shares_for_contact
 from ..models import STAGES, AssetSnapshot, ClientProfile, ClientView, Follow, FollowUpNote, china_today
 from ..wecom import WeComError
 from . import charts
@@ -15,6 +16,7 @@ TREND_DAYS = 90
 NOTES_SHOWN = 20
 NOTE_MAX = 1000
 
+PROFILE_GROUP = "客户画像"  # the corp tag group that mirrors profile tags into WeCom (sync/tags.py)
 STAGE_LABELS = {"added": "添加企微", "registered": "注册", "applying": "开户中", "opened": "已开户",
                 "funded": "已入金", "traded": "已交易"}
 RISK_LABELS = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4": "积极型", "C5": "激进型"}
@@ -63,6 +65,7 @@ class ClientPanel:
     colleagues: list
     mobiles: list
     add_way: str
+    tags: list  # the advisor's WeCom tags, without our own mirror of the profile
     profile: ClientProfile | None
     account: str | None
     steps: list
@@ -72,6 +75,7 @@ class ClientPanel:
     mix: list
     notes: list = field(default_factory=list)
     authors: dict = field(default_factory=dict)
+    shares: list = field(default_factory=list)  # materials sent to this client, with their opens
 
 
 def client_panel(client, viewer, external_userid, today=None):
@@ -91,10 +95,11 @@ def client_panel(client, viewer, external_userid, today=None):
         colleagues=[names.get(f.userid, f.userid) for f in others],
         mobiles=[mask_mobile(m) for m in follow.remark_mobiles],
         add_way=ADD_WAYS.get(follow.add_way, "其他方式"),
+        tags=[t for t in follow.tags if t.get("group_name") != PROFILE_GROUP],
         profile=profile, account=mask_account(profile.account_id) if profile else None,
         steps=journey(follow, profile), dormant=is_dormant(profile, today), risk=risk_of(profile, today),
         trend=charts.trend(_series(profile, today)), mix=charts.mix_bar(profile.asset_mix if profile else None),
-        notes=notes, authors=names)
+        notes=notes, authors=names, shares=shares_for_contact(external_userid))
 
 
 def add_note(client, author, external_userid, body):

@@ -1,10 +1,9 @@
 """Find the contact or group of the open chat, from local data, authorised for the advisor."""
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 
 from ..extensions import db
-from ..masking import mask_mobile
+from ..identity.service import ensure_staff, roles_of
 from ..models import ExternalContact, Follow, GroupChat, GroupMember, Staff, utcnow
 from ..sync.store import store_contact, store_group
 from ..wecom import WeComError, WeComUnavailable
@@ -25,28 +24,6 @@ class Unavailable(Exception):
     """Never seen locally and WeCom cannot be asked right now (503)."""
 
 
-@dataclass
-class GroupPanel:
-    """What the group panel shows."""
-
-    group: GroupChat
-    owner_name: str
-    admins: list
-    staff_count: int
-    external_count: int
-
-
-def group_panel(client, userid, chat_id):
-    """The group of a group chat, if this advisor owns, administers or is in it."""
-    group = _find_group(client, userid, chat_id)
-    current = [m for m in group.members if m.left_at is None]
-    names = staff_names({group.owner} | {m.member_id for m in current if m.is_admin})
-    admins = [names.get(m.member_id) or m.name or m.member_id for m in current if m.is_admin]
-    staff = sum(1 for m in current if m.is_staff)
-    return GroupPanel(group=group, owner_name=names.get(group.owner, group.owner), admins=admins,
-                      staff_count=staff, external_count=len(current) - staff)
-
-
 def find_follow(client, userid, external_userid):
     """The advisor's active follow, from local data; ask WeCom once for what we may not know."""
     if not ID_PATTERN.fullmatch(external_userid or ""):
@@ -61,15 +38,15 @@ def find_follow(client, userid, external_userid):
     return follow
 
 
-def _find_group(client, userid, chat_id):
-    """The group if the advisor is in it, from local data; ask WeCom once for what we may not know."""
+def find_group(client, userid, chat_id):
+    """The live group if the viewer may see it, from local data; ask WeCom once for what we may not know."""
     if not ID_PATTERN.fullmatch(chat_id or ""):
         raise NotVisible
     group = db.session.get(GroupChat, chat_id)
-    if not _in_group(group, userid) and _due_refetch(group):
+    if not _may_see_group(client, group, userid) and _due_refetch(group):
         _refetch(lambda: store_group(client.get_group_chat(chat_id)), known=group is not None)
         group = db.session.get(GroupChat, chat_id)
-    if not _in_group(group, userid):
+    if not _may_see_group(client, group, userid):
         raise NotVisible
     return group
 
@@ -80,7 +57,7 @@ def _active_follow(userid, external_userid):
         Follow.userid == userid, Follow.external_userid == external_userid, Follow.ended_at.is_(None)))
 
 
-def _in_group(group, userid):
+def in_group(group, userid):
     """Owner, admin or current staff member of a live group."""
     if group is None or group.dismissed_at is not None:
         return False
@@ -89,6 +66,24 @@ def _in_group(group, userid):
     return db.session.scalar(db.select(GroupMember.id).where(
         GroupMember.chat_id == group.chat_id, GroupMember.member_id == userid,
         GroupMember.type == 1, GroupMember.left_at.is_(None))) is not None
+
+
+def manages_owner(client, userid, group):
+    """A branch manager (role `manager`) who shares a department with the group's owner."""
+    if group is None or group.dismissed_at is not None or "manager" not in roles_of(userid):
+        return False
+    try:
+        branch = set(ensure_staff(client, userid).department or [])
+        owner = set(ensure_staff(client, group.owner).department or [])
+    except WeComError:  # a member WeCom cannot describe right now sees nothing extra
+        db.session.rollback()
+        return False
+    return bool(branch & owner)
+
+
+def _may_see_group(client, group, userid):
+    """Owner, admin, member, or the manager of the owner's branch."""
+    return in_group(group, userid) or manages_owner(client, userid, group)
 
 
 def _due_refetch(row):

@@ -1,10 +1,13 @@
 """The client panel and the group panel of the sidebar."""
+from functools import partial
+
 from flask import Blueprint, abort, g, redirect, request, url_for
 
 from ..extensions import wecom
 from ..identity.auth import login_required
 from ..web import render, wants_fragment
 from . import client, service
+from . import group as group_insight
 
 bp = Blueprint("insight", __name__, url_prefix="/sidebar")
 
@@ -41,9 +44,34 @@ def add_note(external_userid):
 @bp.get("/groups/<chat_id>")
 @login_required
 def group(chat_id):
-    """Group insight for a group chat."""
-    panel = _authorised(service.group_panel, chat_id)
-    return _private(render("insight/group.html", panel=panel))
+    """Group insight for a group chat; `window` and `stage` pick the conversion window and member filter."""
+    return _private(render("insight/group.html", panel=_group_panel(chat_id)))
+
+
+@bp.get("/groups/<chat_id>/conversion")
+@login_required
+def group_conversion(chat_id):
+    """The conversion section for another window (htmx swaps it in); a browser gets the whole panel."""
+    return _private(render("insight/group_conversion.html", panel=_group_panel(chat_id)))
+
+
+@bp.get("/groups/<chat_id>/members")
+@login_required
+def group_members(chat_id):
+    """The member list filtered by stage (htmx swaps it in); a browser gets the whole panel."""
+    return _private(render("insight/group_members.html", panel=_group_panel(chat_id)))
+
+
+def _group_panel(chat_id):
+    """The group panel for the signed-in viewer, with the window and filter the request asks for."""
+    window = request.args.get("window", group_insight.DEFAULT_WINDOW)
+    stage = request.args.get("stage", "")
+    show_all = request.args.get("show") == "all"
+    try:
+        return _authorised(partial(group_insight.group_panel, window=window, stage=stage, show_all=show_all),
+                           chat_id)
+    except group_insight.InvalidChoice:
+        abort(400, "没有这个时间范围或成员筛选")
 
 
 def _authorised(build, object_id):

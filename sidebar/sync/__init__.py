@@ -1,1 +1,1 @@
-"""Keeping local data true: WeCom answers stored locally (callbacks and full sync come later)."""
+"""Keeping local data true: WeCom callbacks (inbox, events), full sync, the trading-profile import, tag push."""

@@ -13,12 +13,7 @@ def store_contact(payload):
     if contact is None:
         contact = ExternalContact(external_userid=data["external_userid"])
         db.session.add(contact)
-    contact.name = data.get("name") or ""
-    contact.type = data.get("type", 1)
-    contact.gender = data.get("gender", 0)
-    contact.unionid = data.get("unionid") or None
-    contact.corp_name = data.get("corp_name") or None
-    contact.position = data.get("position") or None
+    assign(contact, contact_values(data))
     contact.fetched_at = utcnow()
     _store_follows(contact, payload.get("follow_user", []))
     _store_mobiles(contact, payload.get("follow_user", []))
@@ -36,18 +31,33 @@ def _store_follows(contact, follow_users):
         if follow is None:
             follow = Follow(userid=item["userid"], external_userid=contact.external_userid)
             db.session.add(follow)
-        follow.remark = item.get("remark") or None
-        follow.description = item.get("description") or None
-        follow.added_at = from_epoch(item.get("createtime"))
-        follow.add_way = item.get("add_way")
-        follow.state = item.get("state") or None
-        follow.remark_mobiles = list(item.get("remark_mobiles") or [])
-        follow.tags = [{"tag_id": t.get("tag_id"), "group_name": t.get("group_name"),
-                        "tag_name": t.get("tag_name"), "type": t.get("type")} for t in item.get("tags", [])]
-        follow.ended_at = None
+        tags = [{"tag_id": t.get("tag_id"), "group_name": t.get("group_name"),
+                 "tag_name": t.get("tag_name"), "type": t.get("type")} for t in item.get("tags", [])]
+        assign(follow, follow_values(item, tags))
     for follow in existing.values():
         if follow.ended_at is None:
             follow.ended_at = utcnow()
+
+
+def contact_values(data):
+    """ExternalContact columns from an `external_contact` object (externalcontact/get or batch/get_by_user)."""
+    return {"name": data.get("name") or "", "type": data.get("type", 1), "gender": data.get("gender", 0),
+            "unionid": data.get("unionid") or None, "corp_name": data.get("corp_name") or None,
+            "position": data.get("position") or None}
+
+
+def follow_values(item, tags):
+    """Follow columns from a follow_user/follow_info entry, with its tags already in our shape; active."""
+    return {"remark": item.get("remark") or None, "description": item.get("description") or None,
+            "added_at": from_epoch(item.get("createtime")), "add_way": item.get("add_way"),
+            "state": item.get("state") or None, "remark_mobiles": list(item.get("remark_mobiles") or []),
+            "tags": tags, "ended_at": None}
+
+
+def assign(row, values):
+    """Set attributes; the ORM writes only those whose value really changed."""
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
 def _store_mobiles(contact, follow_users):
@@ -64,23 +74,35 @@ def _store_mobiles(contact, follow_users):
             {"mobile": mobile, "external_userid": contact.external_userid} for mobile in sorted(wanted - stored)])
 
 
-def store_group(data):
-    """Upsert a group and its members from a groupchat/get answer; leavers keep their row."""
-    group = db.session.get(GroupChat, data["chat_id"])
-    if group is None:
-        group = GroupChat(chat_id=data["chat_id"])
-        db.session.add(group)
-    group.name = data.get("name") or ""
-    group.owner = data.get("owner") or ""
-    group.notice = data.get("notice") or None
-    group.created_at = from_epoch(data.get("create_time"))
-    group.member_version = data.get("member_version")
-    group.dismissed_at = None
-    group.fetched_at = utcnow()
-    admins = {a["userid"] for a in data.get("admin_list", [])}
-    _store_members(group, data.get("member_list", []), admins)
+def store_group(data, touch=True):
+    """Upsert a group and its members from a groupchat/get answer; leavers keep their row.
+
+    With touch=False (the full sync) fetched_at moves only when something changed, so a run that
+    finds nothing new writes nothing. Returns the group; `group_changed` tells whether it changed.
+    """
+    with db.session.no_autoflush:  # a flush midway would hide the changes from has_changes()
+        group = db.session.get(GroupChat, data["chat_id"])
+        if group is None:
+            group = GroupChat(chat_id=data["chat_id"])
+            db.session.add(group)
+        group.name = data.get("name") or ""
+        group.owner = data.get("owner") or ""
+        group.notice = data.get("notice") or None
+        group.created_at = from_epoch(data.get("create_time"))
+        group.member_version = data.get("member_version")
+        group.dismissed_at = None
+        admins = {a["userid"] for a in data.get("admin_list", [])}
+        _store_members(group, data.get("member_list", []), admins)
+        group.group_changed = has_changes()
+    if touch or group.group_changed:
+        group.fetched_at = utcnow()
     db.session.commit()
     return group
+
+
+def has_changes():
+    """Whether the session holds new rows or rows with a value that really differs from the stored one."""
+    return bool(db.session.new) or any(db.session.is_modified(row) for row in db.session.dirty)
 
 
 def _store_members(group, member_list, admins):
@@ -104,3 +126,25 @@ def _store_members(group, member_list, admins):
     for member in existing.values():
         if member.left_at is None:
             member.left_at = utcnow()
+
+
+def end_follows(external_userid, userid=None):
+    """End the active follows of a contact (of one advisor, or all): access goes at once; returns how many."""
+    query = db.select(Follow).where(Follow.external_userid == external_userid, Follow.ended_at.is_(None))
+    if userid is not None:
+        query = query.where(Follow.userid == userid)
+    follows = db.session.scalars(query).all()
+    for follow in follows:
+        follow.ended_at = utcnow()
+    db.session.commit()
+    return len(follows)
+
+
+def dismiss_group(chat_id):
+    """Mark a local group dismissed (members kept); False when unknown or already dismissed."""
+    group = db.session.get(GroupChat, chat_id)
+    if group is None or group.dismissed_at is not None:
+        return False
+    group.dismissed_at = utcnow()
+    db.session.commit()
+    return True

@@ -6,8 +6,10 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from ..extensions import csrf
-from . import profiles
+from ..extensions import csrf, wecom
+from ..insight.snapshot import record_after_import
+from . import profiles, tags
+from .later import after_response
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no browser session here to ride on: the bearer token authenticates every call
@@ -20,8 +22,18 @@ MAX_PROFILES = 10_000
 def import_profiles():
     """Store a JSON array of client profiles; answer how many were accepted and why others were not."""
     _require_token()
-    result = profiles.import_profiles(_profile_rows())
-    return jsonify(accepted=result.accepted, rejected=result.rejected)
+    rows = _profile_rows()
+    result = profiles.import_profiles(rows)
+    record_after_import(rows)  # the group panels' daily figures follow the new data at once
+    response = jsonify(accepted=result.accepted, rejected=result.rejected)
+    if current_app.config.get("PUSH_TAGS_AFTER_IMPORT", True) and result.accepted:
+        after_response(response, _push_tags, rows)
+    return response
+
+
+def _push_tags(rows):
+    """Mirror the imported clients' profile tags to WeCom, after the answer (`push-tags` catches up on failure)."""
+    tags.push_imported(wecom(), rows, pace=current_app.config.get("SYNC_PACE_SECONDS"))
 
 
 def _require_token():

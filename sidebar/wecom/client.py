@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import requests
 
 from . import errors
-from .errors import WeComError, WeComUnavailable
+from .errors import RateLimited, WeComError, WeComUnavailable
 
 TIMEOUT = (3.05, 10)  # connect, read: a sidebar request must never hang on WeCom
 BUSY_RETRIES = 3
@@ -18,7 +18,7 @@ class WeComClient:
     """Calls the WeCom server API with a cached access token and WeCom's retry rules."""
 
     def __init__(self, api_base, oauth_base, corp_id, agent_id, secret, cache, session=None,
-                 sleep=time.sleep):
+                 sleep=time.sleep, rate_limit_pause=RATE_LIMIT_PAUSE):
         self.api_base = api_base.rstrip("/")
         self.oauth_base = oauth_base.rstrip("/")
         self.corp_id = corp_id
@@ -28,6 +28,7 @@ class WeComClient:
         self._http = session or requests.Session()
         self._sleep = sleep
         self._paused_until = {}  # path -> epoch; per process, enough to stop a retry storm
+        self.rate_limit_pause = rate_limit_pause
         self._lock = threading.Lock()
 
     # --- tokens and tickets -------------------------------------------------------------
@@ -105,13 +106,18 @@ class WeComClient:
     def _pause(self, path):
         """Remember that WeCom asked us to slow down on this path."""
         with self._lock:
-            self._paused_until[path] = time.time() + RATE_LIMIT_PAUSE
+            self._paused_until[path] = time.time() + self.rate_limit_pause
 
     def _check_paused(self, path):
         """Fail fast instead of calling a path WeCom asked us to leave alone for now."""
         until = self._paused_until.get(path, 0)
         if until > time.time():
-            raise WeComUnavailable(f"{path}: rate limited, paused for {int(until - time.time())} s")
+            raise RateLimited(f"{path}: rate limited, paused for {int(until - time.time())} s", until - time.time())
+
+    def pause_remaining(self):
+        """Seconds until every path WeCom rate-limited may be called again (0 when none is paused)."""
+        with self._lock:
+            return max([until - time.time() for until in self._paused_until.values()] + [0])
 
     # --- OAuth -------------------------------------------------------------------------------
 
@@ -149,3 +155,50 @@ class WeComClient:
         """A customer group with its members and admins."""
         return self.call("POST", "/cgi-bin/externalcontact/groupchat/get",
                          json={"chat_id": chat_id, "need_name": 1})["group_chat"]
+
+    # --- bulk reads and tags (full sync, tag push) ----------------------------------------
+
+    def get_follow_user_list(self):
+        """Userids of the members configured for customer contact."""
+        return list(self.call("GET", "/cgi-bin/externalcontact/get_follow_user_list").get("follow_user", []))
+
+    def batch_get_by_user(self, userids, cursor="", limit=100):
+        """One page of the members' contacts: ([{external_contact, follow_info}], next_cursor)."""
+        data = self.call("POST", "/cgi-bin/externalcontact/batch/get_by_user",
+                         json={"userid_list": list(userids), "cursor": cursor or "", "limit": limit})
+        return data.get("external_contact_list", []), data.get("next_cursor", "")
+
+    def list_group_chats(self, cursor="", limit=1000):
+        """One page of customer groups: ([{chat_id, status}], next_cursor)."""
+        data = self.call("POST", "/cgi-bin/externalcontact/groupchat/list",
+                         json={"status_filter": 0, "cursor": cursor or "", "limit": limit})
+        return data.get("group_chat_list", []), data.get("next_cursor", "")
+
+    def get_corp_tag_list(self, group_ids=(), tag_ids=()):
+        """Corp tag groups with their tags (all of them when no filter is given)."""
+        body = {"group_id": list(group_ids), "tag_id": list(tag_ids)}
+        return self.call("POST", "/cgi-bin/externalcontact/get_corp_tag_list", json=body).get("tag_group", [])
+
+    def add_corp_tags(self, names, group_name="", group_id=""):
+        """Create corp tags in a group found by id, else by name (created when new); returns the tag_group."""
+        body = {"tag": [{"name": name} for name in names]}
+        body.update({"group_id": group_id} if group_id else {"group_name": group_name})
+        return self.call("POST", "/cgi-bin/externalcontact/add_corp_tag", json=body)["tag_group"]
+
+    def mark_tag(self, userid, external_userid, add=(), remove=()):
+        """Add and remove corp tags on one member's relation to a contact (WeCom sends no callback)."""
+        self.call("POST", "/cgi-bin/externalcontact/mark_tag",
+                  json={"userid": userid, "external_userid": external_userid,
+                        "add_tag": list(add), "remove_tag": list(remove)})
+
+    def upload_media(self, kind, filename, data, content_type):
+        """Temporary media (image, video or file) -> its media_id, which WeCom keeps for 3 days."""
+        answer = self.call("POST", "/cgi-bin/media/upload", {"type": kind},
+                           files={"media": (filename, data, content_type)})
+        return answer["media_id"]
+
+    def send_text_message(self, touser, content):
+        """An app message (message/send) to one member, from our app."""
+        return self.call("POST", "/cgi-bin/message/send",
+                         json={"touser": touser, "msgtype": "text", "agentid": int(self.agent_id),
+                               "text": {"content": content}})

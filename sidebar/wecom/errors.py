@@ -21,3 +21,11 @@ class WeComUnavailable(WeComError):
 
     def __init__(self, reason):
         super().__init__(None, reason)
+
+
+class RateLimited(WeComUnavailable):
+    """We are staying away from a path WeCom rate-limited (45009/45033) until retry_after passes."""
+
+    def __init__(self, reason, retry_after):
+        super().__init__(reason)
+        self.retry_after = retry_after

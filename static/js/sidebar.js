@@ -65,6 +65,33 @@
     return htmx.ajax("GET", url, { target: "#panel", swap: "innerHTML" });
   }
 
+  // Two tabs, the chat's panel and the material library, both loaded into #panel: the page URL
+  // never changes, so the JS-SDK signature made for it stays valid.
+  var tabs = document.getElementById("tabs");
+  var tabUrls = {};
+
+  function selectTab(name) {
+    tabs.querySelectorAll("[data-tab]").forEach(function (tab) {
+      tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+    });
+    return loadPanel(tabUrls[name]);
+  }
+
+  function openPanel(url, target, label) {
+    tabUrls.chat = url;
+    tabUrls.library = body.dataset.libraryUrl + "?chat=" + encodeURIComponent(target);
+    tabs.querySelector('[data-tab="chat"]').textContent = label;
+    tabs.hidden = false;
+    return selectTab("chat");
+  }
+
+  tabs.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-tab]");
+    if (tab && tabUrls[tab.dataset.tab] && tab.getAttribute("aria-selected") !== "true") {
+      selectTab(tab.dataset.tab);
+    }
+  });
+
   function openChat() {
     ww.register({
       corpId: body.dataset.corpId,
@@ -76,12 +103,14 @@
     return ww.getContext().then(function (context) {
       if (context.entry === "single_chat_tools") {
         return ww.getCurExternalContact().then(function (result) {
-          return loadPanel(body.dataset.contactUrl + encodeURIComponent(result.userId));
+          return openPanel(body.dataset.contactUrl + encodeURIComponent(result.userId),
+            "contact:" + result.userId, "客户");
         });
       }
       if (context.entry === "group_chat_tools") {
         return ww.getCurExternalChat().then(function (result) {
-          return loadPanel(body.dataset.groupUrl + encodeURIComponent(result.chatId));
+          return openPanel(body.dataset.groupUrl + encodeURIComponent(result.chatId),
+            "group:" + result.chatId, "客户群");
         });
       }
       showNotice(NOT_IN_CHAT, "当前入口：" + (context.entry || "未知"));

@@ -1,0 +1,127 @@
+"""Who a share would reach: the client of a 1:1 chat, or the client members of a group, with their
+suitability class (适当性) as it counts today.
+
+The group query here is deliberately small (current external members matched to trading
+accounts by external_userid or unionid); the group-insight composition service may replace it.
+"""
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_
+
+from ..extensions import db
+from ..insight.client import risk_of
+from ..insight.service import ID_PATTERN, NotVisible, find_follow
+from ..models import ClientProfile, GroupChat, GroupMember
+
+TARGET = re.compile(r"(contact|group):(.+)")
+
+
+@dataclass
+class Client:
+    """A client the share would reach: a masked name and the effective class (None: unknown)."""
+
+    name: str
+    level: str | None
+
+
+@dataclass
+class Audience:
+    """The chat a share goes to and the clients in it."""
+
+    type: str  # contact, group
+    id: str
+    name: str
+    clients: list
+    tags: list = field(default_factory=list)
+    stage: str | None = None
+
+    @property
+    def target(self):
+        """The form value that names this chat: contact:<id> or group:<id>."""
+        return f"{self.type}:{self.id}"
+
+    @property
+    def client_class(self):
+        """For the audit: the class of the client, or of the least tolerant client of a group."""
+        if not self.clients:
+            return None
+        if any(c.level is None for c in self.clients):
+            return "unknown"
+        return min(c.level for c in self.clients)
+
+    def blockers(self, material_level):
+        """The clients who may not receive a material of this level."""
+        return [c for c in self.clients if not suitable(c.level, material_level)]
+
+
+def suitable(client_level, material_level):
+    """Rn needs class Cn or above (so C1 gets R1 only); unknown classes get general material only."""
+    if material_level is None:
+        return True
+    if client_level is None:
+        return False
+    return int(material_level[1]) <= int(client_level[1])
+
+
+def audience_for(client, advisor, target, today):
+    """The audience of `contact:<id>` / `group:<id>` for this advisor; NotVisible when not theirs."""
+    match = TARGET.fullmatch(target or "")
+    if not match or not ID_PATTERN.fullmatch(match.group(2)):
+        raise NotVisible
+    kind, object_id = match.groups()
+    if kind == "contact":
+        return _contact_audience(client, advisor, object_id, today)
+    return _group_audience(advisor, object_id, today)
+
+
+def mask_name(name):
+    """张* / 欧** : the first character only."""
+    name = (name or "").strip()
+    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else "未知成员"
+
+
+def _contact_audience(client, advisor, external_userid, today):
+    """The client of a 1:1 chat (a contact without an account counts as unknown class)."""
+    follow = find_follow(client, advisor, external_userid)
+    profile = _profiles([external_userid], []).get(external_userid)
+    name = follow.remark or follow.contact.name
+    tags = list(profile.tags or []) if profile else []
+    tags += [t["tag_name"] for t in follow.tags or [] if t.get("tag_name")]
+    return Audience("contact", external_userid, name, [Client(mask_name(name), risk_of(profile, today).effective)],
+                    tags=list(dict.fromkeys(tags)), stage=profile.stage if profile else None)
+
+
+def _group_audience(advisor, chat_id, today):
+    """The matched client members of a group the advisor owns or is in (from local data)."""
+    group = db.session.get(GroupChat, chat_id)
+    if group is None or group.dismissed_at is not None:
+        raise NotVisible
+    members = db.session.scalars(db.select(GroupMember).where(
+        GroupMember.chat_id == chat_id, GroupMember.left_at.is_(None))).all()
+    if group.owner != advisor and not any(m.type == 1 and m.member_id == advisor for m in members):
+        raise NotVisible
+    externals = [m for m in members if m.type == 2]
+    profiles = _profiles([m.member_id for m in externals], [m.unionid for m in externals if m.unionid])
+    clients = []
+    for member in externals:
+        profile = profiles.get(member.member_id) or profiles.get(member.unionid)
+        if profile is not None:
+            name = member.group_nickname or member.name or profile.name
+            clients.append(Client(mask_name(name), risk_of(profile, today).effective))
+    return Audience("group", chat_id, group.name or "未命名客户群", clients)
+
+
+def _profiles(external_userids, unionids):
+    """The newest trading profile per external_userid and per unionid given."""
+    if not external_userids and not unionids:
+        return {}
+    rows = db.session.scalars(db.select(ClientProfile).where(or_(
+        ClientProfile.external_userid.in_(external_userids), ClientProfile.unionid.in_(unionids)))
+        .order_by(ClientProfile.updated_at)).all()
+    found = {}
+    for profile in rows:  # oldest first: the newest wins
+        for key in (profile.external_userid, profile.unionid):
+            if key:
+                found[key] = profile
+    return found

@@ -1,0 +1,238 @@
+"""The console (/console/…): content team, compliance and managers, in a desktop browser."""
+from datetime import date
+from functools import wraps
+
+from flask import Blueprint, Response, abort, g, redirect, request, stream_with_context, url_for
+
+from ..extensions import csrf, db
+from ..identity.auth import login_required
+from ..identity.service import roles_of
+from ..insight.service import staff_names
+from ..models import KIND_LABELS, Staff, china_today
+from ..web import render
+from . import figures, review
+from .files import send_stored, stored_file
+from .forms import CATEGORIES, InvalidMaterial, parse_material
+from .storage import storage
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+MB = 1024 * 1024
+MAX_FORM = 31 * MB  # a 20 MB file, a 10 MB cover, and the text fields
+EDITORS, REVIEWERS, ANYONE = ("content",), ("compliance",), ("content", "compliance", "manager")
+ROLE_LABELS = {"content": "内容运营", "compliance": "合规", "manager": "负责人"}
+
+
+def role_required(*roles):
+    """Signed in and holding one of the roles; g.roles is set for the templates."""
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def guarded(*args, **kwargs):
+            g.roles = roles_of(g.userid)
+            if not g.roles & set(roles):
+                abort(403, "需要以下角色之一：" + "、".join(ROLE_LABELS[r] for r in roles))
+            g.staff = db.session.get(Staff, g.userid)
+            return view(*args, **kwargs)
+        return guarded
+    return decorate
+
+
+@bp.get("/")
+@role_required(*ANYONE)
+def home():
+    """Reviewers start at their queue, everyone else at the list."""
+    state = "pending" if "compliance" in g.roles else None
+    return redirect(url_for(".materials", state=state))
+
+
+@bp.get("/materials")
+@role_required(*ANYONE)
+def materials():
+    """Every material, filtered by state, kind and search."""
+    args = request.args
+    page = args.get("page", 1, type=int) or 1
+    rows, more = review.list_materials(args.get("state"), args.get("q", "")[:50], args.get("kind"), page)
+    return render("console/materials.html", rows=rows, more=more, page_number=page, today=china_today(),
+                  state_of=review.state_of, kinds=KIND_LABELS)
+
+
+@bp.get("/materials/new")
+@role_required(*EDITORS)
+def new_material():
+    """An empty form."""
+    return _form_page(None, request.args.get("kind", "text"), {})
+
+
+@bp.post("/materials")
+@csrf.exempt  # checked in _material_form, after the size limit is in place
+@role_required(*EDITORS)
+def create():
+    """Create a draft from the multipart form: 303 to it, or 400/413 with the reason and nothing stored."""
+    form, files = _material_form()
+    try:
+        material = review.create_material(storage(), g.userid, parse_material(form, files))
+    except InvalidMaterial as invalid:
+        return _form_page(None, form.get("kind", ""), form, str(invalid), invalid.status)
+    return redirect(url_for(".material", material_id=material.id), 303)
+
+
+@bp.get("/materials/<int:material_id>")
+@role_required(*ANYONE)
+def material(material_id):
+    """A material: its state, live and newest versions, review actions, history and figures."""
+    return _material_page(_get(material_id))
+
+
+@bp.get("/materials/<int:material_id>/edit")
+@role_required(*EDITORS)
+def edit(material_id):
+    """The form filled with the newest version."""
+    item = _get(material_id)
+    head = item.head
+    values = {name: getattr(head, name) or "" for name in review.CONTENT_FIELDS}
+    values["tags"] = "，".join(head.tag_list)
+    return _form_page(item, item.kind, values)
+
+
+@bp.post("/materials/<int:material_id>")
+@csrf.exempt  # checked in _material_form, after the size limit is in place
+@role_required(*EDITORS)
+def update(material_id):
+    """Save an edit: the draft in place, or a new version after an approved or rejected one."""
+    item = _get(material_id)
+    form, files = _material_form()
+    try:
+        data = parse_material(form, files, kind=item.kind, has_file=bool(item.head.file_sha),
+                              has_cover=bool(item.head.cover_sha))
+        review.update_material(storage(), g.userid, material_id, data)
+    except InvalidMaterial as invalid:
+        return _form_page(item, item.kind, form, str(invalid), invalid.status)
+    except review.WrongState as wrong:
+        return _form_page(item, item.kind, form, str(wrong), 409)
+    return redirect(url_for(".material", material_id=material_id), 303)
+
+
+@bp.post("/materials/<int:material_id>/submit")
+@role_required(*EDITORS)
+def submit(material_id):
+    """Send the draft for review."""
+    return _transition(review.submit, material_id)
+
+
+@bp.post("/materials/<int:material_id>/approve")
+@role_required(*REVIEWERS)
+def approve(material_id):
+    """Approve the pending version (not one's own)."""
+    return _transition(review.approve, material_id)
+
+
+@bp.post("/materials/<int:material_id>/reject")
+@role_required(*REVIEWERS)
+def reject(material_id):
+    """Reject the pending version with a comment."""
+    return _transition(review.reject, material_id, request.form.get("comment"))
+
+
+@bp.post("/materials/<int:material_id>/withdraw")
+@role_required("content", "compliance")
+def withdraw(material_id):
+    """Take a live material out of the library."""
+    return _transition(review.withdraw, material_id)
+
+
+@bp.get("/files/<sha256>")
+@role_required(*ANYONE)
+def file(sha256):
+    """An uploaded file, for preview: pictures inline, everything else as a download."""
+    stored = stored_file(sha256)
+    if stored is None:
+        abort(404)
+    name = request.args.get("name") or f"{sha256[:12]}.{stored.extension}"
+    return send_stored(storage(), stored, name, inline=stored.content_type.startswith("image/"))
+
+
+@bp.get("/figures")
+@role_required(*ANYONE)
+def stats():
+    """Shares, reach and opens per material and per advisor."""
+    return render("console/figures.html", materials=figures.material_figures(),
+                  advisors=figures.advisor_figures(), kinds=KIND_LABELS)
+
+
+@bp.get("/audit")
+@role_required("compliance", "manager")
+def audit():
+    """Every share, filtered; `format=csv` downloads all matching rows."""
+    flt = _audit_filter(request.args)
+    if request.args.get("format") == "csv":
+        response = Response(stream_with_context(figures.audit_csv(flt)), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f"attachment; filename=share-audit-{china_today():%Y%m%d}.csv"
+        return response
+    page = request.args.get("page", 1, type=int) or 1
+    rows, more = figures.audit_rows(flt, page)
+    return render("console/audit.html", rows=rows, more=more, page_number=page, flt=flt,
+                  statuses=figures.STATUS_LABELS, classes=figures.CLASS_LABELS)
+
+
+def _material_form():
+    """The form, parsed under the upload size limit, then CSRF-checked (413 before anything is kept)."""
+    request.max_content_length = MAX_FORM
+    csrf.protect()
+    return request.form, request.files
+
+
+def _form_page(item, kind, values, error=None, status=200):
+    """The create/edit form, re-shown with the reason when the input was refused."""
+    return render("console/material_form.html", status=status, material=item, kind=kind, values=values,
+                  error=error, kinds=KIND_LABELS, categories=CATEGORIES)
+
+
+def _get(material_id):
+    """The material, or 404."""
+    try:
+        return review.get_material(material_id)
+    except review.NotFound:
+        abort(404)
+
+
+def _material_page(item, error=None, status=200):
+    """The material page, with the reason a review step was refused when there is one."""
+    stats = figures.material_figures(item.id)
+    people = {item.created_by, item.withdrawn_by} | {v.author for v in item.versions} \
+        | {v.reviewed_by for v in item.versions}
+    people.discard(None)
+    return render("console/material.html", status=status, material=item, error=error,
+                  state=review.state_of(item, china_today()), stats=stats[0] if stats else None,
+                  kinds=KIND_LABELS, names=staff_names(people))
+
+
+def _transition(action, material_id, *args):
+    """Run a review step; 303 back to the material, or the page with the reason (400/403/409)."""
+    try:
+        action(g.userid, material_id, *args)
+    except review.NotFound:
+        abort(404)
+    except review.InvalidInput as invalid:
+        return _material_page(_get(material_id), str(invalid), 400)
+    except review.NotAllowed as refused:
+        return _material_page(_get(material_id), str(refused), 403)
+    except review.WrongState as wrong:
+        return _material_page(_get(material_id), str(wrong), 409)
+    return redirect(url_for(".material", material_id=material_id), 303)
+
+
+def _audit_filter(args):
+    """The audit filter from the query string (bad dates or ids are ignored)."""
+    return figures.AuditFilter(advisor=args.get("advisor", "").strip(), client=args.get("client", "").strip(),
+                               material=args.get("material", type=int), status=args.get("status", ""),
+                               since=_day(args.get("since")), until=_day(args.get("until")))
+
+
+def _day(value):
+    """An ISO date or None."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+

@@ -1,0 +1,124 @@
+"""The library in the sidebar, sharing from it, and the public tracked links."""
+from flask import Blueprint, abort, g, jsonify, redirect, request, session, url_for
+
+from ..extensions import wecom
+from ..identity.auth import login_required, public_url
+from ..insight.service import NotVisible, Unavailable
+from ..models import KIND_LABELS, china_today
+from ..ratelimit import allow
+from ..web import render
+from . import library, sharing, tracking
+from .files import send_stored, stored_file
+from .forms import CATEGORIES
+from .storage import storage
+
+bp = Blueprint("materials", __name__)
+LINK_LIMIT, LINK_WINDOW = 60, 60  # opens per client network (/24) per minute
+
+
+@bp.get("/sidebar/materials")
+@login_required
+def browse():
+    """The library, for the chat it is opened for (`chat=contact:…|group:…`), searchable."""
+    args = request.args
+    try:
+        page = library.browse(wecom(), g.userid, args.get("chat") or None, args.get("q", "")[:50],
+                              args.get("category", ""), args.get("kind", ""), china_today())
+    except NotVisible:
+        abort(404)
+    except Unavailable:
+        abort(503, "企业微信暂时无法访问，暂时无法识别这个聊天")
+    return _private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=CATEGORIES))
+
+
+@bp.get("/sidebar/materials/<int:material_id>/thumb")
+@login_required
+def thumb(material_id):
+    """The picture of a shareable material: the poster itself, or a card's cover."""
+    stored = library.picture_of(material_id)
+    if stored is None:
+        abort(404)
+    return send_stored(storage(), stored, f"{material_id}.{stored.extension}", inline=True)
+
+
+@bp.post("/sidebar/materials/<int:material_id>/shares")
+@login_required
+def share(material_id):
+    """Prepare a share for the open chat: 200 with the message, 403 blocked (recorded), or 404."""
+    try:
+        prepared = sharing.prepare_share(wecom(), storage(), g.userid, material_id, request.form.get("target"),
+                                         _links)
+    except NotVisible:
+        abort(404)
+    except Unavailable:
+        abort(503, "企业微信暂时无法访问，暂时无法识别这个聊天")
+    except sharing.Blocked as blocked:
+        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
+    except sharing.ShareFailed:
+        abort(503, "素材上传到企业微信失败，请稍后再试")
+    return jsonify(share_id=prepared.share.id, message=prepared.message, follow_up=prepared.follow_up,
+                   report_url=url_for(".report", share_id=prepared.share.id))
+
+
+@bp.post("/sidebar/shares/<int:share_id>")
+@login_required
+def report(share_id):
+    """The page reports what became of a prepared share: sent, cancelled or failed."""
+    try:
+        share = sharing.report_result(g.userid, share_id, request.form.get("result"))
+    except ValueError as invalid:
+        abort(400, str(invalid))
+    except sharing.UnknownShare:
+        abort(404)
+    except sharing.AlreadyReported:
+        return jsonify(error="该分享的结果已记录，不能更改"), 409
+    return jsonify(share_id=share.id, status=share.status)
+
+
+@bp.get("/r/<token>")
+def open_link(token):
+    """Tracked link: record the open, then redirect to the article. Public, rate-limited."""
+    _limit_rate()
+    try:
+        target = tracking.open_link(wecom(), token, request.user_agent.string, request.remote_addr,
+                                    staff_viewer=session.get("userid"))
+    except tracking.UnknownLink:
+        abort(404)
+    except tracking.Offline:
+        return render("materials/offline.html", status=410)
+    response = redirect(target, 302)
+    response.headers["Cache-Control"] = "no-store"  # every open must reach us to be counted
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token stays ours
+    return response
+
+
+@bp.get("/r/<token>/cover")
+def cover(token):
+    """The cover picture of a shared card, fetched by the client's WeChat. Public, rate-limited."""
+    _limit_rate()
+    try:
+        share = tracking.share_by_token(token)
+    except tracking.UnknownLink:
+        abort(404)
+    stored = stored_file(share.version.cover_sha)
+    if stored is None:
+        abort(404)
+    return send_stored(storage(), stored, f"cover.{stored.extension}", inline=True, max_age=86400)
+
+
+def _links(token):
+    """The absolute tracked link and cover URL of a share token."""
+    return public_url("materials.open_link", token=token), public_url("materials.cover", token=token)
+
+
+def _limit_rate():
+    """429 when one client network opens links too fast (the key keeps no whole address)."""
+    network = tracking.network_of(request.remote_addr) or "unknown"
+    if not allow(f"r:{network}", LINK_LIMIT, LINK_WINDOW):
+        abort(429)
+
+
+def _private(response):
+    """Client data must not be kept by the browser or any cache on the way."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

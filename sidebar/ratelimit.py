@@ -1,0 +1,29 @@
+"""A fixed-window rate limit kept in the database, so every worker and host counts together."""
+import random
+import time
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import db
+from .models import RateLimit
+
+CLEANUP_CHANCE = 0.01  # now and then, forget windows that are long over
+FORGET_AFTER = 86400  # no window is longer than a day
+
+
+def allow(key, limit, window_seconds, now=None):
+    """Count a hit for key; False once the key has had `limit` hits in the current window."""
+    now = int(now or time.time())
+    window = now - now % window_seconds  # the window's start, epoch seconds
+    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert
+    stmt = insert(RateLimit).values(key=key[:80], window=window, hits=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[RateLimit.key], set_={
+        "hits": db.case((RateLimit.window == window, RateLimit.hits + 1), else_=1),
+        "window": window,
+    }).returning(RateLimit.hits)
+    hits = db.session.execute(stmt).scalar_one()
+    if random.random() < CLEANUP_CHANCE:
+        db.session.execute(delete(RateLimit).where(RateLimit.window < now - FORGET_AFTER))
+    db.session.commit()
+    return hits <= limit

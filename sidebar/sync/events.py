@@ -1,0 +1,90 @@
+"""What a WeCom callback means for the local copy: every event is a "re-fetch this now" trigger.
+
+Callbacks come late, twice, out of order or never; re-fetching the current state makes the order
+irrelevant and a repeat harmless. The one thing done before asking WeCom is ending a follow a
+delete event names, so that advisor's access goes at once, even if WeCom cannot be reached (a
+re-fetch that still lists the relation brings it back).
+"""
+from ..extensions import db
+from ..wecom import WeComError
+from .store import dismiss_group, end_follows, store_contact, store_group
+from .tags import refresh_corp_tags
+
+CONTACT_EVENT = "change_external_contact"
+CHAT_EVENT = "change_external_chat"
+TAG_EVENT = "change_external_tag"
+ENDING = ("del_follow_user", "del_external_contact")
+CONTACT_GONE = (84061, 40096)  # no relation with anyone any more / unknown contact
+GROUP_GONE = 40050
+
+
+def handle(client, fields, refreshed=None):
+    """Apply one decrypted callback; False when it is not an event we act on.
+
+    `refreshed` (a set) lets a drain fetch each contact, group or tag list once per pass: every
+    event in the pass was stored before the pass began, so one fetch answers them all.
+    """
+    event = fields.get("Event")
+    if event == CONTACT_EVENT and _text(fields, "ExternalUserID"):
+        _contact_event(client, fields, refreshed)
+    elif event == CHAT_EVENT and _text(fields, "ChatId"):
+        _chat_event(client, fields, refreshed)
+    elif event == TAG_EVENT:
+        _once(refreshed, ("tags",), lambda: refresh_corp_tags(client))
+    else:
+        return False
+    return True
+
+
+def _text(fields, name):
+    """A field's text, or '' when absent or not plain text."""
+    value = fields.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _contact_event(client, fields, refreshed):
+    """End the named follow first for a delete, then re-fetch the contact."""
+    external_userid, userid = _text(fields, "ExternalUserID"), _text(fields, "UserID")
+    if fields.get("ChangeType") in ENDING and userid:
+        end_follows(external_userid, userid)
+    _once(refreshed, ("contact", external_userid), lambda: refresh_contact(client, external_userid))
+
+
+def _chat_event(client, fields, refreshed):
+    """A dismissed group is marked so; any other change re-fetches the group."""
+    chat_id = _text(fields, "ChatId")
+    if fields.get("ChangeType") == "dismiss":
+        dismiss_group(chat_id)
+        return
+    _once(refreshed, ("group", chat_id), lambda: refresh_group(client, chat_id))
+
+
+def refresh_contact(client, external_userid):
+    """Store the contact as WeCom has it now; WeCom knowing no relation ends every follow of it."""
+    try:
+        store_contact(client.get_external_contact(external_userid))
+    except WeComError as error:
+        db.session.rollback()
+        if error.errcode not in CONTACT_GONE:
+            raise
+        end_follows(external_userid)
+
+
+def refresh_group(client, chat_id):
+    """Store the group as WeCom has it now; WeCom not knowing it means it was dismissed."""
+    try:
+        store_group(client.get_group_chat(chat_id))
+    except WeComError as error:
+        db.session.rollback()
+        if error.errcode != GROUP_GONE:
+            raise
+        dismiss_group(chat_id)
+
+
+def _once(refreshed, key, fetch):
+    """Run fetch unless this pass already did it for key."""
+    if refreshed is not None and key in refreshed:
+        return
+    fetch()
+    if refreshed is not None:
+        refreshed.add(key)

@@ -1,0 +1,93 @@
+// One-tap sharing from the material library: the server checks and prepares the message, the
+// page hands it to ww.sendChatMessage, then reports what happened. A blocked share shows the
+// server's reason; nothing is sent.
+(function () {
+  "use strict";
+
+  var STATUS_MESSAGES = {
+    401: "登录已失效，请重新打开侧边栏",
+    404: "该物料已不可用，或当前聊天无法识别",
+    429: "操作太频繁，请稍后再试",
+    503: "企业微信暂时无法访问，请稍后再试"
+  };
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function post(url, fields) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: new URLSearchParams(fields)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { status: response.status, data: data };
+      });
+    });
+  }
+
+  function show(item, text, state) {
+    var box = item.querySelector(".share-status");
+    box.textContent = text;
+    box.dataset.state = state;
+  }
+
+  function errorText(error) {
+    return String((error && (error.errMsg || error.err_msg || error.message)) || error || "");
+  }
+
+  function resultOf(error) {
+    return /cancel/i.test(errorText(error)) ? "cancelled" : "failed";
+  }
+
+  // The disclaimer of a product poster, file, video or mini-program card goes right after it.
+  function sendAll(message, followUp) {
+    return ww.sendChatMessage(message).then(function () {
+      if (!followUp) { return true; }
+      return ww.sendChatMessage(followUp).then(function () { return true; }, function () { return false; });
+    });
+  }
+
+  function deliver(item, answer) {
+    var data = answer.data;
+    return sendAll(data.message, data.follow_up).then(function (disclaimerSent) {
+      show(item, disclaimerSent ? "已发送" : "已发送，风险提示未发送，请手动补充", "sent");
+      return post(data.report_url, { result: "sent" });
+    }, function (error) {
+      var result = resultOf(error);
+      show(item, result === "cancelled" ? "已取消发送" : "发送失败：" + errorText(error), result);
+      return post(data.report_url, { result: result });
+    });
+  }
+
+  function share(button) {
+    var item = button.closest(".material");
+    if (typeof ww === "undefined") {
+      show(item, "请在企业微信聊天的侧边栏中发送", "error");
+      return;
+    }
+    button.disabled = true;
+    show(item, "正在准备…", "pending");
+    post(button.dataset.shareUrl, { target: button.dataset.target }).then(function (answer) {
+      if (answer.status === 200) { return deliver(item, answer); }
+      if (answer.status === 403 && answer.data.blocked) {
+        show(item, "已拦截：" + answer.data.blocked, "blocked");
+        return null;
+      }
+      show(item, STATUS_MESSAGES[answer.status] || "发送失败（" + answer.status + "）", "error");
+      return null;
+    }).catch(function () {
+      show(item, "网络不可用，请稍后再试", "error");
+    }).finally(function () {
+      button.disabled = false;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".share-button");
+    if (button && !button.disabled) { share(button); }
+  });
+})();

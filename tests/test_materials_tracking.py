@@ -1,0 +1,118 @@
+"""Tracked links (雷达): opens recorded without whole IPs, the advisor told once, the client panel lists them."""
+import re
+
+import pytest
+import requests
+
+from conftest import publish, signed_in
+from sidebar.extensions import db
+from sidebar.models import LinkOpen, Share
+
+ADVISOR = "zhangwei"
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 MicroMessenger/8.0.44"
+DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+
+
+@pytest.fixture
+def sent_article(library_app, world):
+    """An article shared by zhangwei to one of his clients and reported sent: (client, token, contact, name)."""
+    follow = next(f for f in world["follows"] if f["userid"] == ADVISOR)
+    contact = follow["external_userid"]
+    name = follow["remark"] or next(c["name"] for c in world["contacts"] if c["external_userid"] == contact)
+    material = publish(library_app, "link", title="四季度策略展望", url="https://research.example.com/q4")
+    advisor = signed_in(library_app, ADVISOR)
+    advisor.get(f"/sidebar/contacts/{contact}")
+    body = advisor.post(f"/sidebar/materials/{material}/shares", data={"target": f"contact:{contact}"},
+                        headers={"X-CSRFToken": advisor.csrf}).get_json()
+    advisor.post(body["report_url"], data={"result": "sent"}, headers={"X-CSRFToken": advisor.csrf})
+    token = re.search(r"/r/([A-Za-z0-9_-]+)$", body["message"]["news"]["link"]).group(1)
+    return advisor, token, contact, name, material
+
+
+def app_messages(emulator):
+    """App messages (message/send) the emulator received."""
+    return [m for m in requests.get(f"{emulator.url}/_admin/messages", timeout=5).json()["messages"]
+            if m["kind"] == "app"]
+
+
+def opens(app):
+    """Every recorded open."""
+    with app.app_context():
+        rows = db.session.scalars(db.select(LinkOpen).order_by(LinkOpen.id)).all()
+        return [(o.device, o.network) for o in rows]
+
+
+def test_the_first_open_redirects_records_and_tells_the_advisor_once(library_app, emulator, sent_article):
+    _, token, _, name, _ = sent_article
+    phone = library_app.test_client()  # the client's phone: no session of ours
+    first = phone.get(f"/r/{token}", headers={"User-Agent": IPHONE}, environ_base={"REMOTE_ADDR": "203.0.113.77"})
+    assert first.status_code == 302
+    assert first.location == "https://research.example.com/q4"
+    assert first.headers["Cache-Control"] == "no-store"
+    [message] = app_messages(emulator)
+    assert message["touser"] == [ADVISOR]
+    assert message["message"]["text"]["content"] == f"客户{name} 打开了《四季度策略展望》"
+    phone.get(f"/r/{token}", headers={"User-Agent": DESKTOP}, environ_base={"REMOTE_ADDR": "2001:db8:1:2::7"})
+    assert len(app_messages(emulator)) == 1, "only the first open is announced"
+    assert opens(library_app) == [("phone", "203.0.113.0/24"), ("desktop", "2001:db8:1::/48")]
+
+
+def test_no_whole_ip_is_stored_anywhere(library_app, sent_article):
+    _, token, *_ = sent_article
+    library_app.test_client().get(f"/r/{token}", environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    with library_app.app_context():
+        dump = "\n".join(db.session.connection().connection.driver_connection.iterdump())
+    assert "198.51.100.23" not in dump
+
+
+def test_unknown_and_malformed_tokens_get_404(library_app):
+    client = library_app.test_client()
+    for token in ("AAAAAAAAAAAAAAAAAAAAAA", "x", "../../etc/passwd", "%00"):
+        assert client.get(f"/r/{token}").status_code == 404
+
+
+def test_the_advisor_checking_their_own_card_is_not_an_open(library_app, emulator, sent_article):
+    advisor, token, *_ = sent_article
+    assert advisor.get(f"/r/{token}").status_code == 302
+    assert opens(library_app) == [] and app_messages(emulator) == []
+
+
+def test_a_withdrawn_article_is_offline_but_the_open_is_recorded(library_app, sent_article):
+    _, token, _, _, material = sent_article
+    compliance = signed_in(library_app, "sunli")
+    compliance.post(f"/console/materials/{material}/withdraw", data={"csrf_token": compliance.csrf})
+    gone = library_app.test_client().get(f"/r/{token}")
+    assert gone.status_code == 410
+    assert "该内容已下线" in gone.get_data(as_text=True)
+    assert len(opens(library_app)) == 1
+
+
+def test_opening_links_is_rate_limited_per_network(library_app, sent_article):
+    _, token, *_ = sent_article
+    client = library_app.test_client()
+    statuses = [client.get(f"/r/{token}", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code for _ in range(61)]
+    assert statuses[:60] == [302] * 60 and statuses[60] == 429
+    assert client.get(f"/r/{token}", environ_base={"REMOTE_ADDR": "192.0.3.9"}).status_code == 302, \
+        "another network is not slowed down"
+
+
+def test_the_client_panel_lists_what_was_shared_and_read(library_app, sent_article):
+    advisor, token, contact, *_ = sent_article
+    panel = advisor.get(f"/sidebar/contacts/{contact}").get_data(as_text=True)
+    assert "四季度策略展望" in panel and "未读" in panel
+    library_app.test_client().get(f"/r/{token}", headers={"User-Agent": IPHONE})
+    library_app.test_client().get(f"/r/{token}", headers={"User-Agent": IPHONE})
+    panel = advisor.get(f"/sidebar/contacts/{contact}").get_data(as_text=True)
+    assert "已读 2 次" in panel
+
+
+def test_only_articles_have_tracked_pages(library_app, world):
+    follow = next(f for f in world["follows"] if f["userid"] == ADVISOR)
+    advisor = signed_in(library_app, ADVISOR)
+    advisor.get(f"/sidebar/contacts/{follow['external_userid']}")
+    material = publish(library_app, "text")
+    advisor.post(f"/sidebar/materials/{material}/shares", data={"target": f"contact:{follow['external_userid']}"},
+                 headers={"X-CSRFToken": advisor.csrf})
+    with library_app.app_context():
+        token = db.session.scalar(db.select(Share.token))
+    assert library_app.test_client().get(f"/r/{token}").status_code == 404

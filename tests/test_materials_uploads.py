@@ -1,0 +1,167 @@
+"""Uploads are hostile: limits before storing, type from the bytes, no markup, hashed names, clean failures."""
+import hashlib
+import io
+import os
+
+import pytest
+from werkzeug.test import EnvironBuilder
+
+from conftest import signed_in
+from sidebar.extensions import db
+from sidebar.materials import samples
+from sidebar.models import Material, StoredFile
+
+MB = 1024 * 1024
+SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>'
+HTML = b"<!doctype html><html><body><script>fetch('/console/audit')</script></body></html>"
+
+
+@pytest.fixture
+def editor(library_app):
+    return signed_in(library_app, "zhaomin")
+
+
+def upload(client, kind, data, name, mimetype="application/octet-stream", **fields):
+    """POST a material of kind with one file in the `file` field (or `cover` for links)."""
+    field = "cover" if kind == "link" else "file"
+    form = {"csrf_token": client.csrf, "kind": kind, "title": "上传测试", "category": "市场观点",
+            "url": "https://example.com/a", field: (io.BytesIO(data), name, mimetype), **fields}
+    environ = EnvironBuilder(path="/console/materials", method="POST", data=form,
+                             content_type="multipart/form-data").get_environ()
+    try:
+        response = client.open(environ)
+        response.get_data()
+        return response
+    finally:
+        environ["wsgi.input"].close()  # the test client's temporary file holding a large body
+
+
+def stored_files(app):
+    """Every file under the upload folder."""
+    root = app.config["SIDEBAR_UPLOAD_DIR"]
+    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+
+
+def nothing_stored(app):
+    """No material row, no file row, no file on disk."""
+    with app.app_context():
+        rows = db.session.scalar(db.select(db.func.count(Material.id))), \
+            db.session.scalar(db.select(db.func.count(StoredFile.sha256)))
+    return rows == (0, 0) and stored_files(app) == []
+
+
+def test_a_png_poster_is_stored_under_its_hash_outside_static_and_served_safely(library_app, editor):
+    data = samples.png()
+    response = upload(editor, "image", data, "海报.png", "image/png")
+    assert response.status_code == 303
+    digest = hashlib.sha256(data).hexdigest()
+    [path] = stored_files(library_app)
+    assert os.path.basename(path) == digest
+    assert not os.path.abspath(path).startswith(os.path.abspath(library_app.static_folder))
+    served = editor.get(f"/console/files/{digest}")
+    assert served.data == data
+    assert served.headers["Content-Type"] == "image/png"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Disposition"].startswith("inline")
+    assert "sandbox" in served.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("kind,data,name,mimetype,reason", [
+    ("image", HTML, "poster.png", "image/png", "不接受 HTML、SVG、XML 或脚本文件"),
+    ("image", SVG, "poster.svg", "image/svg+xml", "不接受 HTML、SVG、XML 或脚本文件"),
+    ("link", SVG, "cover.png", "image/png", "不接受 HTML、SVG、XML 或脚本文件"),
+    ("file", HTML, "report.pdf", "application/pdf", "不接受 HTML、SVG、XML 或脚本文件"),
+    ("file", b"\xef\xbb\xbf  \n<html><script>x</script>", "report.pdf", "application/pdf", "不接受"),
+    ("file", b"#!/bin/sh\nrm -rf /\n", "run.pdf", "application/pdf", "不接受"),
+    ("image", samples.pdf(), "poster.png", "image/png", "图片格式不支持"),
+    ("file", b"MZ\x90\x00" + b"\x00" * 200, "setup.pdf", "application/pdf", "文件格式不支持"),
+    ("video", b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 100, "clip.mp4", "video/mp4", "视频格式不支持"),
+    ("image", b"\x89PN", "tiny.png", "image/png", "文件为空或过小"),
+])
+def test_hostile_or_wrong_files_are_refused_by_their_bytes_and_nothing_is_kept(
+        library_app, editor, kind, data, name, mimetype, reason):
+    response = upload(editor, kind, data, name, mimetype)
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+    assert nothing_stored(library_app)
+
+
+@pytest.mark.parametrize("kind,limit", [("image", 10 * MB), ("video", 10 * MB), ("file", 20 * MB)])
+def test_files_over_the_wecom_limit_answer_413_and_nothing_is_kept(library_app, editor, kind, limit):
+    head = {"image": samples.png(), "video": samples.mp4(), "file": samples.pdf()}[kind]
+    response = upload(editor, kind, head + b"\x00" * (limit + 1 - len(head)), "big.bin")
+    assert response.status_code == 413
+    assert "不能超过" in response.get_data(as_text=True)
+    assert nothing_stored(library_app)
+
+
+def test_a_file_at_the_limit_is_accepted(library_app, editor):
+    data = samples.pdf() + b"\x00" * (20 * MB - len(samples.pdf()))
+    assert upload(editor, "file", data, "full.pdf", "application/pdf").status_code == 303
+
+
+def test_a_request_body_over_the_form_limit_stops_at_413(library_app, editor):
+    data = samples.pdf() + b"\x00" * (32 * MB)
+    assert upload(editor, "file", data, "huge.pdf", "application/pdf").status_code == 413
+    assert nothing_stored(library_app)
+
+
+@pytest.mark.parametrize("name,shown", [
+    ("../../../../etc/passwd.pdf", "passwd.pdf"),
+    ("..\\..\\windows\\system32\\evil.pdf", "evil.pdf"),  # the multipart parser may unescape the backslashes
+    ("/var/www/static/x.html", "x.pdf"),
+    ('报告"\r\n<script>.exe', "报告"),
+])
+def test_path_traversal_names_only_name_the_download(library_app, editor, name, shown):
+    data = samples.pdf()
+    assert upload(editor, "file", data, name, "application/pdf").status_code == 303
+    [path] = stored_files(library_app)
+    assert os.path.commonpath([path, library_app.config["SIDEBAR_UPLOAD_DIR"]]) == library_app.config["SIDEBAR_UPLOAD_DIR"]
+    with library_app.app_context():
+        material = db.session.scalar(db.select(Material))
+        name = material.head.file_name
+        assert shown in name and name.endswith(".pdf") and not set(name) & set("/\\\r\n\"<>") and ".." not in name
+    served = editor.get(f"/console/files/{hashlib.sha256(data).hexdigest()}", query_string={"name": name})
+    disposition = served.headers["Content-Disposition"]
+    assert disposition.startswith("attachment")
+    assert "\r" not in disposition and "\n" not in disposition and "/" not in disposition
+    assert served.headers["Content-Type"] == "application/pdf"
+
+
+def test_a_valid_file_with_an_invalid_form_leaves_no_file_behind(library_app, editor):
+    response = upload(editor, "image", samples.png(), "ok.png", "image/png", title="")
+    assert response.status_code == 400
+    assert nothing_stored(library_app)
+
+
+def test_office_documents_are_accepted_other_zips_are_not(library_app, editor):
+    import zipfile
+
+    def zipped(names):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for entry in names:
+                archive.writestr(entry, "<x/>")
+        return buffer.getvalue()
+
+    assert upload(editor, "file", zipped(["payload/index.html"]), "deck.pptx").status_code == 400
+    assert upload(editor, "file", zipped(["[Content_Types].xml", "ppt/presentation.xml"]), "deck.zip").status_code == 303
+    with library_app.app_context():
+        stored = db.session.scalar(db.select(StoredFile))
+        assert stored.extension == "pptx"
+
+
+def test_the_same_bytes_uploaded_twice_are_stored_once(library_app, editor):
+    data = samples.png()
+    assert upload(editor, "image", data, "a.png").status_code == 303
+    assert upload(editor, "image", data, "b.png").status_code == 303
+    assert len(stored_files(library_app)) == 1
+
+
+def test_an_upload_folder_inside_static_is_refused_at_start(tmp_path, emulator):
+    from conftest import make_app
+    from sidebar.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SIDEBAR_UPLOAD_DIR"):
+        make_app(tmp_path / "x.db", emulator.url,
+                 SIDEBAR_UPLOAD_DIR=os.path.join(os.path.dirname(__file__), "..", "static", "uploads"))
