@@ -82,7 +82,7 @@ def client_panel(client, viewer, external_userid, today=None):
     """The panel for viewer, logged as a view of the client; NotVisible when not theirs."""
     today = today or china_today()
     follow, read_only = _viewable_follow(client, viewer, external_userid)
-    profile = _profile_of(external_userid)
+    profile = profile_of(external_userid)
     others = [f for f in follow.contact.follows if f.active and f.userid != follow.userid]
     notes = latest_notes(external_userid)
     names = staff_names({f.userid for f in others} | {n.author for n in notes} | {follow.userid})
@@ -192,7 +192,7 @@ def _staff_name(client, userid):
         return userid
 
 
-def _profile_of(external_userid):
+def profile_of(external_userid):
     """The linked trading account, the most recently updated if there are several."""
     return db.session.scalar(db.select(ClientProfile).where(ClientProfile.external_userid == external_userid)
                              .order_by(ClientProfile.updated_at.desc()).limit(1))

@@ -1,18 +1,12 @@
 """Who a share would reach: the client of a 1:1 chat, or the client members of a group, with their
-suitability class (适当性) as it counts today.
-
-The group query here is deliberately small (current external members matched to trading
-accounts by external_userid or unionid); the group-insight composition service may replace it.
+suitability class (适当性) as it counts today. Authorisation and matching are the panels' own.
 """
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_
-
-from ..extensions import db
-from ..insight.client import risk_of
-from ..insight.service import ID_PATTERN, NotVisible, find_follow
-from ..models import ClientProfile, GroupChat, GroupMember
+from ..insight.client import profile_of, risk_of
+from ..insight.group import client_members
+from ..insight.service import ID_PATTERN, NotVisible, find_follow, find_group, in_group
 
 TARGET = re.compile(r"(contact|group):(.+)")
 
@@ -72,7 +66,7 @@ def audience_for(client, advisor, target, today):
     kind, object_id = match.groups()
     if kind == "contact":
         return _contact_audience(client, advisor, object_id, today)
-    return _group_audience(advisor, object_id, today)
+    return _group_audience(client, advisor, object_id, today)
 
 
 def mask_name(name):
@@ -84,7 +78,7 @@ def mask_name(name):
 def _contact_audience(client, advisor, external_userid, today):
     """The client of a 1:1 chat (a contact without an account counts as unknown class)."""
     follow = find_follow(client, advisor, external_userid)
-    profile = _profiles([external_userid], []).get(external_userid)
+    profile = profile_of(external_userid)
     name = follow.remark or follow.contact.name
     tags = list(profile.tags or []) if profile else []
     tags += [t["tag_name"] for t in follow.tags or [] if t.get("tag_name")]
@@ -92,36 +86,11 @@ def _contact_audience(client, advisor, external_userid, today):
                     tags=list(dict.fromkeys(tags)), stage=profile.stage if profile else None)
 
 
-def _group_audience(advisor, chat_id, today):
-    """The matched client members of a group the advisor owns or is in (from local data)."""
-    group = db.session.get(GroupChat, chat_id)
-    if group is None or group.dismissed_at is not None:
+def _group_audience(client, advisor, chat_id, today):
+    """The matched client members of a group the advisor is in (owner, admin or member)."""
+    group = find_group(client, advisor, chat_id)
+    if not in_group(group, advisor):  # a manager may read a branch group; only its own staff share into it
         raise NotVisible
-    members = db.session.scalars(db.select(GroupMember).where(
-        GroupMember.chat_id == chat_id, GroupMember.left_at.is_(None))).all()
-    if group.owner != advisor and not any(m.type == 1 and m.member_id == advisor for m in members):
-        raise NotVisible
-    externals = [m for m in members if m.type == 2]
-    profiles = _profiles([m.member_id for m in externals], [m.unionid for m in externals if m.unionid])
-    clients = []
-    for member in externals:
-        profile = profiles.get(member.member_id) or profiles.get(member.unionid)
-        if profile is not None:
-            name = member.group_nickname or member.name or profile.name
-            clients.append(Client(mask_name(name), risk_of(profile, today).effective))
+    clients = [Client(mask_name(member.group_nickname or member.name or profile.name), risk_of(profile, today).effective)
+               for member, profile in client_members(chat_id)]
     return Audience("group", chat_id, group.name or "未命名客户群", clients)
-
-
-def _profiles(external_userids, unionids):
-    """The newest trading profile per external_userid and per unionid given."""
-    if not external_userids and not unionids:
-        return {}
-    rows = db.session.scalars(db.select(ClientProfile).where(or_(
-        ClientProfile.external_userid.in_(external_userids), ClientProfile.unionid.in_(unionids)))
-        .order_by(ClientProfile.updated_at)).all()
-    found = {}
-    for profile in rows:  # oldest first: the newest wins
-        for key in (profile.external_userid, profile.unionid):
-            if key:
-                found[key] = profile
-    return found
