@@ -35,12 +35,18 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def emulator_server():
-    """The WeCom emulator as its own HTTP server, shared by the whole session."""
+def serve_emulator():
+    """A freshly seeded WeCom emulator on its own HTTP server."""
     emulator = create_emulator()
     server = LiveServer(emulator)
     server.emulator = emulator
+    return server
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    """The WeCom emulator as its own HTTP server, shared by the whole session."""
+    server = serve_emulator()
     yield server
     server.stop()
 
@@ -142,9 +148,7 @@ def demo_server(tmp_path):
 @pytest.fixture
 def own_emulator():
     """A fresh emulator on its own HTTP server: for tests that change the world (the session's must not)."""
-    emulator = create_emulator()
-    server = LiveServer(emulator)
-    server.emulator = emulator
+    server = serve_emulator()
     yield server
     server.stop()
 
