@@ -1,0 +1,20 @@
+"""gunicorn settings, read by `gunicorn wsgi:app` from the working directory.
+
+Every value can be overridden on the command line (e.g. `-w 2`) or by the environment variables named.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Requests are short and mostly wait on the database: two workers a core keeps both cores busy.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+timeout = 30  # WeCom calls time out after 10 s; a request stuck far longer is a bug, not load
+graceful_timeout = 30
+keepalive = 5
+max_requests = 5000  # recycle workers now and then: bounded memory over weeks
+max_requests_jitter = 500
+accesslog = "-"
+# The path without its query string: OAuth codes and search words stay out of the logs.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# Behind a reverse proxy, trust its X-Forwarded-* headers (https detection, client address).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
