@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import web
 from .config import load_settings
@@ -19,7 +20,15 @@ def create_app(test_config=None):
     _register_blueprints(app)
     _register_commands(app)
     web.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app):
+    """Behind N reverse proxies, take client address and scheme from their X-Forwarded-* headers."""
+    count = app.config["SIDEBAR_TRUSTED_PROXIES"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _init_extensions(app):

@@ -26,7 +26,7 @@ EMULATED_CORP = {
 ENV_SETTINGS = (
     "SIDEBAR_DATABASE_URL", "SIDEBAR_SECRET_KEY", "SIDEBAR_PUBLIC_URL", "SIDEBAR_UPLOAD_DIR",
     "SIDEBAR_IMPORT_TOKEN", "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET",
-    "WECOM_API_BASE", "WECOM_OAUTH_BASE", "WECOM_TOKEN", "WECOM_AES_KEY",
+    "WECOM_API_BASE", "WECOM_OAUTH_BASE", "WECOM_TOKEN", "WECOM_AES_KEY", "SIDEBAR_TRUSTED_PROXIES",
 )
 
 
@@ -67,6 +67,9 @@ def _validated(raw, instance_path):
         "WECOM_API_BASE": _base_url("WECOM_API_BASE", raw.get("WECOM_API_BASE") or "https://qyapi.weixin.qq.com"),
         "WECOM_OAUTH_BASE": _base_url("WECOM_OAUTH_BASE", raw.get("WECOM_OAUTH_BASE") or "https://open.weixin.qq.com"),
         **_callback_keys(raw.get("WECOM_TOKEN"), raw.get("WECOM_AES_KEY")),
+        "SIDEBAR_TRUSTED_PROXIES": int(_matching("SIDEBAR_TRUSTED_PROXIES",
+                                                 str(raw.get("SIDEBAR_TRUSTED_PROXIES") or 0), r"[0-9]",
+                                                 "how many reverse proxies stand in front, 0 to 9")),
     }
 
 

@@ -2,8 +2,10 @@
 import random
 import time
 
+from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
+from werkzeug.exceptions import TooManyRequests
 
 from .extensions import db
 from .models import RateLimit
@@ -27,3 +29,15 @@ def allow(key, limit, window_seconds, now=None):
         db.session.execute(delete(RateLimit).where(RateLimit.window < now - FORGET_AFTER))
     db.session.commit()
     return hits <= limit
+
+
+def enforce(key, limit, window_seconds, setting=None):
+    """Count a hit for key; raise 429 with Retry-After (to the window's end) once over the limit.
+
+    setting names an optional app config value `(limit, window_seconds)` that overrides the defaults.
+    """
+    if setting:
+        limit, window_seconds = current_app.config.get(setting) or (limit, window_seconds)
+    now = int(time.time())
+    if not allow(key, limit, window_seconds, now=now):
+        raise TooManyRequests(retry_after=window_seconds - now % window_seconds or window_seconds)

@@ -67,6 +67,7 @@ def make_app(db_path, emulator_url, **settings):
         "WECOM_API_BASE": emulator_url,
         "WECOM_OAUTH_BASE": emulator_url,
         "SIDEBAR_UPLOAD_DIR": str(Path(db_path).parent / "uploads"),  # never the repo's instance/
+        "WECOM_OUTAGE_PAUSE": 0,  # tests switch faults off and retry at once; test_wecom_outage sets it
         **settings,
     })
     with app.app_context():

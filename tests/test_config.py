@@ -44,6 +44,7 @@ def test_missing_required_setting_is_named(tmp_path, name):
     ({"SIDEBAR_PUBLIC_URL": "https://sidebar.example.com/?x=1"}, "SIDEBAR_PUBLIC_URL"),
     ({"SIDEBAR_DATABASE_URL": "not a url"}, "SIDEBAR_DATABASE_URL"),
     ({"SIDEBAR_IMPORT_TOKEN": "abc"}, "SIDEBAR_IMPORT_TOKEN"),
+    ({"SIDEBAR_TRUSTED_PROXIES": "two"}, "SIDEBAR_TRUSTED_PROXIES"),
     ({"WECOM_TOKEN": "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"}, "WECOM_AES_KEY"),
     ({"WECOM_TOKEN": "t", "WECOM_AES_KEY": "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhU"}, "WECOM_AES_KEY"),
 ])

@@ -4,6 +4,7 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from ..extensions import htmx, wecom
+from ..ratelimit import enforce
 from ..web import wants_json
 from . import service
 
@@ -16,8 +17,17 @@ def public_url(endpoint, **values):
     return url_for(endpoint, _external=True, **values)
 
 
+LOGIN_LIMIT = (120, 60)  # OAuth starts plus returns per client address per minute; LOGIN_RATE_LIMIT overrides
+
+
+def limit_logins():
+    """429 once one address starts or finishes logins too often (a whole office shares one address)."""
+    enforce(f"login:{request.remote_addr}", *LOGIN_LIMIT, setting="LOGIN_RATE_LIMIT")
+
+
 def start_login(target):
     """Send the browser to WeCom's OAuth page, remembering where to come back to."""
+    limit_logins()
     state, session["oauth"] = service.begin_login(session.get("oauth"), target)
     return redirect(wecom().authorize_url(public_url("identity.callback"), state))
 

@@ -5,7 +5,7 @@ from ..extensions import wecom
 from ..web import render
 from ..wecom import WeComError, WeComUnavailable, signature_for
 from . import service
-from .auth import login_required, not_logged_in
+from .auth import limit_logins, login_required, not_logged_in
 
 bp = Blueprint("identity", __name__)
 
@@ -21,6 +21,7 @@ def entry():
 @bp.get("/auth/callback")
 def callback():
     """OAuth return: state must be one we issued to this session; the code is single use."""
+    limit_logins()
     pending = dict(session.get("oauth") or {})
     target = pending.pop(request.args.get("state") or "", None)  # each state works once
     session["oauth"] = pending

@@ -6,7 +6,7 @@ from ..extensions import db
 from ..identity.service import ensure_staff, roles_of
 from ..models import ExternalContact, Follow, GroupChat, GroupMember, Staff, utcnow
 from ..sync.store import store_contact, store_group
-from ..wecom import WeComError, WeComUnavailable
+from ..wecom import WeComError, WeComUnavailable, errors
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
 REFETCH_AFTER = timedelta(minutes=5)  # a relation WeCom has not told us about yet may be new
@@ -95,13 +95,14 @@ def _refetch(fetch_and_store, known):
     """Run a fetch; WeCom's 'no such thing' means not visible, an outage only matters if unknown."""
     try:
         fetch_and_store()
-    except WeComUnavailable:
+    except WeComError as error:
         db.session.rollback()
+        # busy to the end or rate-limited is WeCom's trouble, not an answer about the object
+        trouble = isinstance(error, WeComUnavailable) or error.errcode in (errors.BUSY, *errors.RATE_LIMITED)
+        if not trouble:
+            raise NotVisible from None
         if not known:
             raise Unavailable from None
-    except WeComError:
-        db.session.rollback()
-        raise NotVisible from None
 
 
 def staff_names(userids):

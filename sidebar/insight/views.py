@@ -12,6 +12,12 @@ from . import group as group_insight
 bp = Blueprint("insight", __name__, url_prefix="/sidebar")
 
 
+@bp.app_template_global()
+def wecom_trouble():
+    """Whether WeCom failed lately: panels then say how old their local data is."""
+    return wecom().in_trouble()
+
+
 @bp.get("/contacts/<external_userid>")
 @login_required
 def contact(external_userid):

@@ -11,9 +11,11 @@ from sqlalchemy import and_, case, literal, or_
 from ..extensions import db
 from ..models import PRODUCT_LEVELS, Material, MaterialVersion, StoredFile
 from .audience import audience_for
+from .media import needs_upload
 from .search import contains, matching
 
 PAGE_SIZE = 30
+UPLOADED_KINDS = ("image", "video", "file")  # sent as a WeCom media_id, which an upload must provide
 RANK_WINDOW = 500  # how many of the newest matches are ranked for the chat
 # What a client at each stage most needs next (matched against material tags and titles).
 STAGE_TOPICS = {None: ("开户",), "registered": ("开户",), "applying": ("开户",), "opened": ("入金",),
@@ -30,6 +32,7 @@ class Item:
     recommended: bool
     suitable: bool
     blockers: list
+    held: str | None = None  # why sharing is switched off for now (WeCom in trouble), or None
 
 
 @dataclass
@@ -64,7 +67,8 @@ def browse(client, advisor, chat, query, category, kind, today):
             .where(MaterialVersion.id.in_(db.select(window.c.id)))
             .order_by(*((score.desc(),) if audience else ()), *newest_first).limit(PAGE_SIZE + 1))
     rows = db.session.execute(stmt).all()
-    items = [_item(audience, material, version, points) for material, version, points in rows[:PAGE_SIZE]]
+    trouble = bool(audience) and client.in_trouble()
+    items = [_item(audience, material, version, points, trouble) for material, version, points in rows[:PAGE_SIZE]]
     return Library(audience, items, len(rows) > PAGE_SIZE, query or "", category or "", kind or "")
 
 
@@ -86,11 +90,14 @@ def _valid_on(today):
             or_(MaterialVersion.valid_until.is_(None), MaterialVersion.valid_until >= today))
 
 
-def _item(audience, material, version, points):
+def _item(audience, material, version, points, trouble=False):
     """One listed material, with what the chat's clients make of it."""
     blockers = audience.blockers(version.risk_level) if audience else []
+    held = None
+    if trouble and material.kind in UPLOADED_KINDS and needs_upload(version.file, material.kind):
+        held = "企业微信暂时无法访问，这个素材需要重新上传到企业微信，请稍后再发送"
     return Item(material, version, recommended=points > 0 and not blockers, suitable=not blockers,
-                blockers=blockers)
+                blockers=blockers, held=held)
 
 
 def _score(audience):

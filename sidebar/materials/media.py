@@ -21,6 +21,12 @@ def media_id_for(client, storage, stored, kind, filename, now=None):
     return media_id
 
 
+def needs_upload(stored, kind, now=None):
+    """Whether sharing this file now would need a fresh upload to WeCom (no live media_id kept)."""
+    cached = db.session.get(WeComMedia, (stored.sha256, kind))
+    return cached is None or cached.expires_at - RENEW_BEFORE <= (now or utcnow())
+
+
 def _remember(sha256, kind, media_id, now):
     """Store the new media_id; a worker that uploaded the same file at the same moment may win."""
     row = db.session.get(WeComMedia, (sha256, kind))

@@ -5,7 +5,7 @@ from ..extensions import wecom
 from ..identity.auth import login_required, public_url
 from ..insight.service import NotVisible, Unavailable
 from ..models import KIND_LABELS, china_today
-from ..ratelimit import allow
+from ..ratelimit import enforce
 from ..web import render
 from . import library, sharing, tracking
 from .files import send_stored, stored_file
@@ -114,8 +114,7 @@ def _links(token):
 def _limit_rate():
     """429 when one client network opens links too fast (the key keeps no whole address)."""
     network = tracking.network_of(request.remote_addr) or "unknown"
-    if not allow(f"r:{network}", LINK_LIMIT, LINK_WINDOW):
-        abort(429)
+    enforce(f"r:{network}", LINK_LIMIT, LINK_WINDOW)
 
 
 def _private(response):

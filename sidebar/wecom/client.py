@@ -12,13 +12,16 @@ TIMEOUT = (3.05, 10)  # connect, read: a sidebar request must never hang on WeCo
 BUSY_RETRIES = 3
 BUSY_BACKOFF = 0.2  # seconds, doubled per retry
 RATE_LIMIT_PAUSE = 60  # after 45009/45033, WeCom asks us to stay away about a minute
+OUTAGE_PAUSE = 10  # after a timeout, an unreachable WeCom or -1 to the end: one new attempt per interval
+TROUBLE_MEMORY = 300  # how long a failure colours pages ("数据更新于 …") unless a call succeeds first
 
 
 class WeComClient:
     """Calls the WeCom server API with a cached access token and WeCom's retry rules."""
 
     def __init__(self, api_base, oauth_base, corp_id, agent_id, secret, cache, session=None,
-                 sleep=time.sleep, rate_limit_pause=RATE_LIMIT_PAUSE):
+                 sleep=time.sleep, rate_limit_pause=RATE_LIMIT_PAUSE, outage_pause=OUTAGE_PAUSE,
+                 timeout=TIMEOUT):
         self.api_base = api_base.rstrip("/")
         self.oauth_base = oauth_base.rstrip("/")
         self.corp_id = corp_id
@@ -29,6 +32,9 @@ class WeComClient:
         self._sleep = sleep
         self._paused_until = {}  # path -> epoch; per process, enough to stop a retry storm
         self.rate_limit_pause = rate_limit_pause
+        self.outage_pause = outage_pause
+        self.timeout = timeout
+        self._failed_at = 0.0  # when the last call failed for WeCom's reasons (0: the last one worked)
         self._lock = threading.Lock()
 
     # --- tokens and tickets -------------------------------------------------------------
@@ -80,9 +86,14 @@ class WeComClient:
         self._check_paused(path)
         delay = BUSY_BACKOFF
         for attempt in range(BUSY_RETRIES + 1):
-            data = self._send(method, path, params, json, files)
+            try:
+                data = self._send(method, path, params, json, files)
+            except WeComUnavailable:
+                self._pause(path, self.outage_pause)
+                raise
             errcode = data.get("errcode", 0)
             if errcode == 0:
+                self._failed_at = 0.0
                 return data
             if errcode == errors.BUSY and attempt < BUSY_RETRIES:
                 self._sleep(delay)
@@ -90,6 +101,8 @@ class WeComClient:
                 continue
             if errcode in errors.RATE_LIMITED:
                 self._pause(path)
+            elif errcode == errors.BUSY:
+                self._pause(path, self.outage_pause)
             raise WeComError(errcode, data.get("errmsg", ""))
         raise AssertionError("unreachable")
 
@@ -97,16 +110,23 @@ class WeComClient:
         """The HTTP exchange; transport failures and non-JSON answers become WeComUnavailable."""
         try:
             response = self._http.request(method, self.api_base + path, params=params, json=json,
-                                          files=files, timeout=TIMEOUT)
+                                          files=files, timeout=self.timeout)
             response.raise_for_status()
             return response.json()
         except (requests.RequestException, ValueError) as exc:
             raise WeComUnavailable(f"{path}: {type(exc).__name__}") from None
 
-    def _pause(self, path):
-        """Remember that WeCom asked us to slow down on this path."""
+    def _pause(self, path, seconds=None):
+        """Remember that WeCom asked us to slow down on this path (or failed on it): a storm is never sent."""
         with self._lock:
-            self._paused_until[path] = time.time() + self.rate_limit_pause
+            self._failed_at = time.time()
+            pause = self.rate_limit_pause if seconds is None else seconds
+            if pause:
+                self._paused_until[path] = time.time() + pause
+
+    def in_trouble(self):
+        """Whether a recent call failed for WeCom's reasons and none has worked since (pages say so)."""
+        return bool(self._failed_at) and time.time() - self._failed_at < TROUBLE_MEMORY
 
     def _check_paused(self, path):
         """Fail fast instead of calling a path WeCom asked us to leave alone for now."""

@@ -1,0 +1,70 @@
+"""Abuse limits kept in the database: login starts and returns, the import API and tracked links answer
+429 with Retry-After once one address goes over, and every worker counts together."""
+import pytest
+
+from conftest import make_app
+
+TOKEN = "rate-limit-import-token-" + "q" * 20
+OFFICE, ELSEWHERE = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "198.51.100.9"}
+
+
+def refused(response):
+    """A 429 with a usable Retry-After (seconds, within the minute-long window)."""
+    return response.status_code == 429 and 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+@pytest.fixture
+def limited_app(tmp_path, emulator):
+    """An app with small limits: 3 logins and 3 import calls per address per minute."""
+    return make_app(tmp_path / "limits.db", emulator.url, SIDEBAR_IMPORT_TOKEN=TOKEN,
+                    LOGIN_RATE_LIMIT=(3, 60), IMPORT_RATE_LIMIT=(3, 60))
+
+
+def test_login_starts_and_returns_are_limited_per_address(limited_app):
+    client = limited_app.test_client()
+    for _ in range(2):
+        assert client.get("/sidebar/", environ_base=OFFICE).status_code == 302
+    assert client.get("/auth/callback?code=x&state=y", environ_base=OFFICE).status_code == 400
+    assert refused(client.get("/sidebar/", environ_base=OFFICE))
+    stopped = client.get("/auth/callback?code=x&state=y", environ_base=OFFICE)
+    assert refused(stopped) and "操作太频繁" in stopped.get_data(as_text=True)
+    assert client.get("/sidebar/", environ_base=ELSEWHERE).status_code == 302, "another address is not blocked"
+
+
+def test_the_import_api_is_limited_per_address_wrong_tokens_included(limited_app):
+    client = limited_app.test_client()
+    good = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.post("/api/v1/client-profiles", json=[], headers=good, environ_base=OFFICE).status_code == 200
+    for _ in range(2):
+        bad = client.post("/api/v1/client-profiles", json=[], headers={"Authorization": "Bearer guess"},
+                          environ_base=OFFICE)
+        assert bad.status_code == 401
+    stopped = client.post("/api/v1/client-profiles", json=[], headers=good, environ_base=OFFICE)
+    assert refused(stopped) and stopped.json["error"] == "操作太频繁，请稍后再试"
+    assert client.post("/api/v1/client-profiles", json=[], headers=good, environ_base=ELSEWHERE).status_code == 200
+
+
+def test_two_workers_share_one_count(limited_app, tmp_path, emulator):
+    other_worker = make_app(tmp_path / "limits.db", emulator.url, SIDEBAR_IMPORT_TOKEN=TOKEN,
+                            LOGIN_RATE_LIMIT=(3, 60))
+    for app in (limited_app, other_worker, limited_app):
+        assert app.test_client().get("/sidebar/", environ_base=OFFICE).status_code == 302
+    assert refused(other_worker.test_client().get("/sidebar/", environ_base=OFFICE))
+
+
+def test_a_tracked_link_flood_gets_retry_after(library_app):
+    client = library_app.test_client()
+    answers = [client.get("/r/nosuchtoken000000000000", environ_base=OFFICE) for _ in range(61)]
+    assert {a.status_code for a in answers[:60]} == {404}
+    assert refused(answers[60])
+
+
+def test_behind_a_trusted_proxy_each_client_address_counts_alone(tmp_path, emulator):
+    app = make_app(tmp_path / "proxied.db", emulator.url, LOGIN_RATE_LIMIT=(2, 60), SIDEBAR_TRUSTED_PROXIES="1")
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(2):
+        assert client.get("/sidebar/", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 302
+    assert refused(client.get("/sidebar/", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.7"}))
+    assert client.get("/sidebar/", environ_base=proxy,
+                      headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 302, "another client, same proxy"
