@@ -1,4 +1,5 @@
 """Shared fixtures: real HTTP servers on loopback ports, a real SQLite file, real Chromium."""
+import io
 import re
 import threading
 from pathlib import Path
@@ -9,6 +10,7 @@ import requests
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
+from werkzeug.test import EnvironBuilder
 
 from sidebar import create_app
 from sidebar.demo import EMULATOR_PREFIX, prepare_demo
@@ -258,3 +260,18 @@ def import_classes(app, classes, today=None):
     with app.app_context():
         result = import_profiles(rows)
     assert not result.rejected, result.rejected
+
+
+def upload(client, kind, data, name, mimetype="application/octet-stream", **fields):
+    """POST a material of kind with one file in the `file` field (or `cover` for links)."""
+    field = "cover" if kind == "link" else "file"
+    form = {"csrf_token": client.csrf, "kind": kind, "title": "上传测试", "category": "市场观点",
+            "url": "https://example.com/a", field: (io.BytesIO(data), name, mimetype), **fields}
+    environ = EnvironBuilder(path="/console/materials", method="POST", data=form,
+                             content_type="multipart/form-data").get_environ()
+    try:
+        response = client.open(environ)
+        response.get_data()
+        return response
+    finally:
+        environ["wsgi.input"].close()  # the test client's temporary file holding a large body

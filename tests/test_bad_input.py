@@ -1,6 +1,5 @@
 """The bad-input matrix (issue 8): each hostile or broken input gets a clear error, and nothing is
 stored or leaked. One parametrised test walks the issue's list; each case is a small function."""
-import io
 import logging
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -8,9 +7,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.test import EnvironBuilder
 
-from conftest import advisors, csrf_token, login, make_app, publish, signed_in
+from conftest import advisors, csrf_token, login, make_app, publish, signed_in, upload
 from sidebar import create_app
 from sidebar.config import ConfigError
 from sidebar.demo import EMULATOR_PREFIX
@@ -205,20 +203,6 @@ def foreign_csrf(fx):
 
 
 # -- uploads ---------------------------------------------------------------------------------------
-
-def upload(client, kind, data, name, mimetype="application/octet-stream"):
-    """POST a new material with one file; the response, read and closed."""
-    form = {"csrf_token": client.csrf, "kind": kind, "title": "上传测试", "category": "市场观点",
-            "file": (io.BytesIO(data), name, mimetype)}
-    environ = EnvironBuilder(path="/console/materials", method="POST", data=form,
-                             content_type="multipart/form-data").get_environ()
-    try:
-        response = client.open(environ)
-        response.get_data()
-        return response
-    finally:
-        environ["wsgi.input"].close()
-
 
 def nothing_uploaded(app):
     """No material, no stored file row."""

@@ -4,9 +4,8 @@ import io
 import os
 
 import pytest
-from werkzeug.test import EnvironBuilder
 
-from conftest import signed_in
+from conftest import signed_in, upload
 from sidebar.extensions import db
 from sidebar.materials import samples
 from sidebar.models import Material, StoredFile
@@ -19,21 +18,6 @@ HTML = b"<!doctype html><html><body><script>fetch('/console/audit')</script></bo
 @pytest.fixture
 def editor(library_app):
     return signed_in(library_app, "zhaomin")
-
-
-def upload(client, kind, data, name, mimetype="application/octet-stream", **fields):
-    """POST a material of kind with one file in the `file` field (or `cover` for links)."""
-    field = "cover" if kind == "link" else "file"
-    form = {"csrf_token": client.csrf, "kind": kind, "title": "上传测试", "category": "市场观点",
-            "url": "https://example.com/a", field: (io.BytesIO(data), name, mimetype), **fields}
-    environ = EnvironBuilder(path="/console/materials", method="POST", data=form,
-                             content_type="multipart/form-data").get_environ()
-    try:
-        response = client.open(environ)
-        response.get_data()
-        return response
-    finally:
-        environ["wsgi.input"].close()  # the test client's temporary file holding a large body
 
 
 def stored_files(app):
