@@ -520,3 +520,5 @@ def test_a_group_chat_in_the_client_shows_the_showroom_and_filters_members(page,
     expect(sidebar.locator("#group-members")).to_have_attribute("data-stage", "")
     sidebar.locator(f'li.member[data-member="{mine}"] a.member-link').click()
     expect(sidebar.locator("article.contact")).to_have_attribute("data-external-userid", mine, timeout=15000)
+    sidebar.locator('[data-tab="chat"]').click()  # back to the group from the member's panel
+    expect(sidebar.locator("article.group h1")).to_have_text(room["name"], timeout=15000)

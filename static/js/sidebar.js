@@ -87,7 +87,8 @@
 
   tabs.addEventListener("click", function (event) {
     var tab = event.target.closest("[data-tab]");
-    if (tab && tabUrls[tab.dataset.tab] && tab.getAttribute("aria-selected") !== "true") {
+    // The chat's tab also brings the chat's panel back after a tap into a group member's panel.
+    if (tab && tabUrls[tab.dataset.tab] && (tab.dataset.tab === "chat" || tab.getAttribute("aria-selected") !== "true")) {
       selectTab(tab.dataset.tab);
     }
   });
