@@ -262,3 +262,17 @@ def test_the_audit_trail_has_no_edit_or_delete_path(library_app, scene):
     assert all(r.methods <= {"GET", "POST", "HEAD", "OPTIONS"} for r in share_rules)
     row = share_row(library_app, body["share_id"])
     assert row.advisor == ADVISOR and row.version_id and isinstance(row.created_at, datetime)
+
+
+def test_a_blocker_without_any_name_is_still_named_safely(library_app, scene):
+    chat = f"group:{scene['group']['chat_id']}"
+    share(scene["advisor"], publish(library_app, "text"), chat)  # the group is now stored locally
+    with library_app.app_context():
+        from sidebar.models import GroupMember
+        member = db.session.scalar(db.select(GroupMember).where(
+            GroupMember.chat_id == scene["group"]["chat_id"], GroupMember.member_id == scene["group_c2"]["userid"]))
+        member.name = member.group_nickname = None
+        db.session.commit()
+    answer = share(scene["advisor"], publish(library_app, "text", risk_level="R3"), chat)
+    assert answer.status_code == 403
+    assert "未知成员（C2）" in answer.get_json()["blocked"]

@@ -91,6 +91,6 @@ def _group_audience(client, advisor, chat_id, today):
     group = find_group(client, advisor, chat_id)
     if not in_group(group, advisor):  # a manager may read a branch group; only its own staff share into it
         raise NotVisible
-    clients = [Client(mask_name(member.group_nickname or member.name or profile.name), risk_of(profile, today).effective)
+    clients = [Client(mask_name(member.group_nickname or member.name), risk_of(profile, today).effective)
                for member, profile in client_members(chat_id)]
     return Audience("group", chat_id, group.name or "未命名客户群", clients)
