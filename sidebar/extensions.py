@@ -5,6 +5,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -46,3 +47,19 @@ def init_wecom(app, table):
 def wecom():
     """The current app's WeCom client."""
     return current_app.extensions["wecom"]
+
+
+def commit_upsert(write, *args):
+    """Run write(*args) and commit; if a concurrent writer inserted the same keys first, do it once more.
+
+    The second run sees the other writer's rows and updates them instead of inserting.
+    """
+    for attempt in (1, 2):
+        try:
+            write(*args)
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise

@@ -6,9 +6,8 @@ the profile import records them for the groups whose clients it touched.
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import commit_upsert, db
 from ..models import ClientProfile, GroupChat, GroupMember, GroupSnapshot, china_today, utcnow
 from .group import compositions
 
@@ -54,15 +53,7 @@ def store_snapshots(rows):
     """Insert or replace snapshot rows (one per group and day) in one transaction."""
     if not rows:
         return
-    for attempt in (1, 2):  # a concurrent recorder may insert the same day first: then update it
-        try:
-            _upsert(rows)
-            db.session.commit()
-            return
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
+    commit_upsert(_upsert, rows)  # a concurrent recorder may insert the same day first
 
 
 def _upsert(rows):

@@ -13,9 +13,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import commit_upsert, db
 from ..models import (RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, ContactMobile, ExternalContact,
                       china_today, utcnow)
 
@@ -77,15 +76,7 @@ def import_profiles(rows, today=None):
 
 def _store_chunk(profiles, today):
     """Write one chunk in one transaction; a concurrent import inserting the same rows gets one retry."""
-    for attempt in (1, 2):
-        try:
-            _write_chunk(profiles, today)
-            db.session.commit()
-            return
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
+    commit_upsert(_write_chunk, profiles, today)
 
 
 def _write_chunk(profiles, today):
