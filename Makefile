@@ -4,13 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test screenshots clean
+.PHONY: demo test test-sqlite test-postgres screenshots clean
 
 demo: $(VENV)/.runtime  ## run the demo: SQLite, the WeCom emulator, seeded data
 	$(BIN)/flask --app wsgi demo
 
-test: $(VENV)/.dev /usr/bin/chromium  ## run every test (Playwright drives Debian's Chromium)
-	$(BIN)/python -m pytest
+test: test-sqlite test-postgres  ## run every test on both engines (Playwright drives Debian's Chromium)
+
+test-sqlite: $(VENV)/.dev /usr/bin/chromium  ## the suite on SQLite files
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.dev /usr/bin/chromium  ## the suite on a throw-away PostgreSQL server (installed if missing)
+	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 screenshots: $(VENV)/.dev /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc  ## README pictures
 	$(BIN)/python docs/screenshots.py

@@ -139,9 +139,11 @@ def _database_url(value, instance_path):
     if not value:
         return "sqlite:///" + os.path.join(instance_path, "sidebar.db")
     try:
-        make_url(value)
+        url = make_url(value)
     except ArgumentError:
         raise ConfigError("SIDEBAR_DATABASE_URL is malformed: expected a SQLAlchemy URL") from None
+    if url.drivername in ("postgres", "postgresql"):  # psycopg 3 is the driver we ship
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return value
 
 

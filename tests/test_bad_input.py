@@ -329,7 +329,8 @@ def tag_markup(fx):
 
 @case("a material title containing <img onerror> and hx-on")
 def title_markup(fx):
-    publish(fx.library, title=XSS, summary=XSS)
+    title = '<img src=x onerror="alert(1)"><b hx-on:click="alert(2)">x</b>'  # within the 64 a title holds
+    publish(fx.library, title=title, summary=XSS)
     for userid, url in ((fx.advisor, "/sidebar/materials"), ("zhaomin", "/console/materials"),
                         ("sunli", "/console/audit")):
         page = signed_in(fx.library, userid).get(url)

@@ -1,10 +1,9 @@
 """The simulated WeCom client in real Chromium: the official JS-SDK, the bridge, our panels."""
-import sqlite3
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import advisors
+from conftest import advisors, run_sql
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -51,9 +50,8 @@ def test_a_ticket_wecom_rejects_fails_registration_with_a_clear_message(page, de
     follow = next(f for f in world["follows"] if f["userid"] == userid)
     page.goto(client_url(demo_server, userid, f"contact:{follow['external_userid']}"))
     expect(page.frame_locator("iframe").locator("article.contact")).to_be_visible(timeout=15000)
-    db_file = demo_server.flask_app.config["SIDEBAR_DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(db_file) as conn:  # a ticket WeCom no longer knows
-        conn.execute("UPDATE token_cache SET value = 'stale-ticket' WHERE key LIKE '%agent_ticket'")
+    # a ticket WeCom no longer knows
+    run_sql(demo_server.flask_app, "UPDATE token_cache SET value = 'stale-ticket' WHERE key LIKE '%agent_ticket'")
     page.reload()
     expect(page.frame_locator("iframe").locator(".notice.error")).to_contain_text("应用身份校验失败", timeout=15000)
     expect(page.locator("body")).to_have_attribute("data-agent-config", "fail")

@@ -53,6 +53,13 @@ def test_malformed_setting_is_named(tmp_path, changes, named):
         production(tmp_path, **changes)
 
 
+@pytest.mark.parametrize("given", ["postgresql://app:p%40ss@db.internal:5432/sidebar",
+                                   "postgres://app:p%40ss@db.internal:5432/sidebar"])
+def test_a_plain_postgresql_url_uses_the_driver_we_ship(tmp_path, given):
+    app = production(tmp_path, SIDEBAR_DATABASE_URL=given)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://app:p%40ss@db.internal:5432/sidebar"
+
+
 def test_callback_keys_of_the_official_sample_are_accepted(tmp_path):
     app = production(tmp_path, WECOM_TOKEN="hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
                      WECOM_AES_KEY="6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt")

@@ -1,7 +1,6 @@
 """Group insight with the demo's data: each group's figures recomputed from the seed, the showroom's
 ×5 / ×15, the member list and its filter, movement, access rules, snapshots and the query budget."""
 import re
-import sqlite3
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -50,6 +49,7 @@ def seeded_db(tmp_path_factory, emulator_server, seed):
     with app.app_context():
         assert import_profiles(rows, today=TODAY).rejected == []
         backfill(group_history(world, rows, TODAY))
+    with app.app_context():  # the session above has let go of its connection: close them all
         db.engine.dispose()
     return path
 
@@ -57,10 +57,7 @@ def seeded_db(tmp_path_factory, emulator_server, seed):
 @pytest.fixture
 def app(tmp_path, emulator, seeded_db):
     """The sidebar on a copy of the seeded database (this module's own `app`)."""
-    path = tmp_path / "sidebar.db"
-    with sqlite3.connect(seeded_db) as source, sqlite3.connect(path) as target:
-        source.backup(target)
-    return make_app(path, emulator.url, SIDEBAR_IMPORT_TOKEN=TOKEN)
+    return make_app(tmp_path / "sidebar.db", emulator.url, copy_of=seeded_db, SIDEBAR_IMPORT_TOKEN=TOKEN)
 
 
 def group_named(world, name):

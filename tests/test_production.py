@@ -3,13 +3,16 @@ import os
 import socket
 import subprocess
 import sys
+import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
-from conftest import advisors
+from conftest import advisors, database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -24,11 +27,12 @@ def free_port():
 
 @pytest.fixture
 def gunicorn(tmp_path, emulator):
-    """gunicorn with two workers, configured only through the environment."""
+    """gunicorn with four worker processes (as gunicorn.conf.py picks on two cores), configured only
+    through the environment; its database URL is at `.database`."""
     port = free_port()
     env = {
         "PATH": os.environ["PATH"],
-        "SIDEBAR_DATABASE_URL": f"sqlite:///{tmp_path}/prod.db",
+        "SIDEBAR_DATABASE_URL": database_url(tmp_path / "prod.db"),
         "SIDEBAR_SECRET_KEY": "production-like-secret-key-0123456789abcdef",
         "SIDEBAR_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "WECOM_CORP_ID": "wwdemo0000000001",
@@ -41,15 +45,24 @@ def gunicorn(tmp_path, emulator):
                    capture_output=True, timeout=120)
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as log_file:
-        process = subprocess.Popen([BIN / "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        process = subprocess.Popen([BIN / "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}", "wsgi:app"],
                                    cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, process, log)
-        yield base
+        yield Gunicorn(base, env["SIDEBAR_DATABASE_URL"])
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+class Gunicorn(str):
+    """The server's base URL, knowing its database."""
+
+    def __new__(cls, base, database):
+        server = super().__new__(cls, base)
+        server.database = database
+        return server
 
 
 def wait_until_healthy(base, process, log, seconds=60):
@@ -77,6 +90,42 @@ def test_gunicorn_serves_login_and_signatures_after_db_upgrade(gunicorn, world):
                              params={"type": kind, "url": f"{gunicorn}/sidebar/"}, timeout=10)
         assert signed.status_code == 200 and len(signed.json()["signature"]) == 40
     assert requests.get(f"{gunicorn}/healthz", timeout=5).json() == {"status": "ok", "database": "ok"}
+
+
+def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_database(gunicorn, world):
+    """Twenty advisors' sessions each open a client and write notes at once: every write lands."""
+    follows = [(f["userid"], f["external_userid"]) for f in world["follows"] if f["userid"] in advisors(world)]
+    writers = [follows[i % len(follows)] for i in range(20)]
+    sessions = [signed_in_session(gunicorn, userid) for userid, _ in writers]
+
+    def write(i):
+        session, (userid, contact) = sessions[i], writers[i]
+        statuses = []
+        for round_ in range(5):
+            statuses.append(session.get(f"{gunicorn}/sidebar/contacts/{contact}", timeout=30).status_code)
+            statuses.append(session.post(f"{gunicorn}/sidebar/contacts/{contact}/notes", timeout=30,
+                                         data={"body": f"并发写入 {i}-{round_}"},
+                                         headers={"X-CSRFToken": session.csrf, "HX-Request": "true"}).status_code)
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = [status for answer in pool.map(write, range(20)) for status in answer]
+    assert statuses == [200] * 200
+    engine = create_engine(gunicorn.database)
+    with engine.connect() as conn:
+        written = conn.scalar(text("SELECT count(*) FROM follow_up_note WHERE body LIKE '并发写入 %'"))
+        viewed = conn.scalar(text("SELECT count(*) FROM client_view"))
+    engine.dispose()
+    assert (written, viewed) == (100, 100)
+
+
+def signed_in_session(base, userid):
+    """A requests session logged in through the emulator's OAuth, with its CSRF token at `.csrf`."""
+    session = requests.Session()
+    session.cookies.set("wecom_userid", userid)
+    page = session.get(f"{base}/sidebar/", timeout=30).text
+    session.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return session
 
 
 def test_demo_command_serves_the_simulated_client_and_the_sidebar(tmp_path):

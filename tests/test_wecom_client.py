@@ -1,11 +1,10 @@
 """The WeCom client against the emulator: one shared token cache, WeCom's retry rules, outages."""
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from conftest import LiveServer, make_app, wecom_calls
+from conftest import LiveServer, make_app, run_sql, wecom_calls
 from sidebar.extensions import wecom
 from sidebar.wecom import WeComError, WeComUnavailable
 
@@ -34,8 +33,7 @@ def test_forty_concurrent_signatures_on_two_instances_fetch_token_and_tickets_on
     servers = [LiveServer(make_app(db_file, emulator.url)) for _ in range(2)]
     try:
         session = browser_session(servers[0], emulator, world["staff"][0]["userid"])
-        with sqlite3.connect(db_file) as conn:  # start cold: nothing cached by the login
-            conn.execute("DELETE FROM token_cache")
+        run_sql(servers[0].app, "DELETE FROM token_cache")  # start cold: nothing cached by the login
         clear_calls(emulator)
 
         def sign(i):

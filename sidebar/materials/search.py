@@ -1,9 +1,10 @@
 """Substring search over material titles, summaries and tags, behind one function.
 
 SQLite: an FTS5 table with the trigram tokenizer finds words of three characters or more through
-its index; shorter words (one or two Chinese characters) fall back to LIKE. Other databases use
-LIKE for now (PostgreSQL can add pg_trgm behind the same function). Rows of the index are the
+its index; shorter words (one or two Chinese characters) fall back to LIKE. Rows of the index are the
 versions' ids, so one index serves the library (approved versions) and the console (newest ones).
+PostgreSQL: ILIKE on each field, which pg_trgm's GIN indexes (migration 0006) answer for words of
+three characters or more; the database keeps those indexes itself.
 """
 import re
 

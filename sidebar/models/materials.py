@@ -21,8 +21,11 @@ SEARCH_INDEX = "material_fts"  # SQLite FTS5 (trigram) table over versions; not 
 
 
 def in_schema(name, type_, parent_names):
-    """Alembic include_name hook: the search index and its FTS5 shadow tables are not models."""
-    return not (type_ == "table" and (name == SEARCH_INDEX or name.startswith(SEARCH_INDEX + "_")))
+    """Alembic include_name hook: the search indexes (SQLite's FTS5 tables, PostgreSQL's trigram
+    indexes, both made by migrations) are not models."""
+    if type_ == "table":
+        return not (name == SEARCH_INDEX or name.startswith(SEARCH_INDEX + "_"))
+    return not (type_ == "index" and name.endswith("_trgm"))
 
 
 class StoredFile(db.Model):
