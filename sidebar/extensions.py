@@ -50,15 +50,16 @@ def wecom():
 
 
 def commit_upsert(write, *args):
-    """Run write(*args) and commit; if a concurrent writer inserted the same keys first, do it once more.
+    """Run write(*args) and commit, returning what it returned; if a concurrent writer inserted the
+    same keys first, do it once more.
 
     The second run sees the other writer's rows and updates them instead of inserting.
     """
     for attempt in (1, 2):
         try:
-            write(*args)
+            written = write(*args)
             db.session.commit()
-            return
+            return written
         except IntegrityError:
             db.session.rollback()
             if attempt == 2:

@@ -3,6 +3,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -93,14 +94,19 @@ def test_gunicorn_serves_login_and_signatures_after_db_upgrade(gunicorn, world):
 
 
 def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_database(gunicorn, world):
-    """Twenty advisors' sessions each open a client and write notes at once: every write lands."""
-    follows = [(f["userid"], f["external_userid"]) for f in world["follows"] if f["userid"] in advisors(world)]
-    writers = [follows[i % len(follows)] for i in range(20)]
+    """Twenty advisors' sessions open clients (new to the app, each shared by colleagues) and write
+    notes, all at once: every write lands."""
+    followers = {}
+    for f in world["follows"]:
+        followers.setdefault(f["external_userid"], []).append(f["userid"])
+    writers = [(userid, contact) for contact, who in followers.items() if len(who) > 1 for userid in who][:20]
     sessions = [signed_in_session(gunicorn, userid) for userid, _ in writers]
+    start = threading.Barrier(len(writers))
 
     def write(i):
         session, (userid, contact) = sessions[i], writers[i]
         statuses = []
+        start.wait()
         for round_ in range(5):
             statuses.append(session.get(f"{gunicorn}/sidebar/contacts/{contact}", timeout=30).status_code)
             statuses.append(session.post(f"{gunicorn}/sidebar/contacts/{contact}/notes", timeout=30,
@@ -108,6 +114,7 @@ def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_datab
                                          headers={"X-CSRFToken": session.csrf, "HX-Request": "true"}).status_code)
         return statuses
 
+    assert len(writers) == 20
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = [status for answer in pool.map(write, range(20)) for status in answer]
     assert statuses == [200] * 200

@@ -2,7 +2,7 @@
 import secrets
 from urllib.parse import urlsplit
 
-from ..extensions import db
+from ..extensions import commit_upsert, db
 from ..models import ROLES, Role, Staff
 
 NEXT_ALLOWED = ("/sidebar/", "/console/")  # where a login may return to
@@ -41,14 +41,21 @@ def finish_login(client, target, code):
 
 
 def ensure_staff(client, userid):
-    """The member's record, fetched from WeCom (user/get) only the first time."""
+    """The member's record, fetched from WeCom (user/get) only the first time.
+
+    Two sidebars of a new member logging in at once both insert it: the later one finds it instead.
+    """
+    return db.session.get(Staff, userid) or commit_upsert(_add_staff, client, userid)
+
+
+def _add_staff(client, userid):
+    """Fetch and add the member, unless another login stored them meanwhile (uncommitted)."""
     staff = db.session.get(Staff, userid)
     if staff is None:
         data = client.get_user(userid)
         staff = Staff(userid=userid, name=data.get("name") or userid,
                       department=data.get("department") or [], position=data.get("position"))
         db.session.add(staff)
-        db.session.commit()
     return staff
 
 

@@ -29,9 +29,11 @@ def find_follow(client, userid, external_userid):
     if not ID_PATTERN.fullmatch(external_userid or ""):
         raise NotVisible
     follow = _active_follow(userid, external_userid)
-    if follow is None and _due_refetch(db.session.get(ExternalContact, external_userid)):
-        _refetch(lambda: store_contact(client.get_external_contact(external_userid)),
-                 known=db.session.get(ExternalContact, external_userid) is not None)
+    if follow is None:
+        contact = db.session.get(ExternalContact, external_userid)
+        if _due_refetch(contact):
+            _refetch(lambda: store_contact(client.get_external_contact(external_userid)), known=contact is not None)
+        # look again even without a fetch: a colleague's open may have stored it since the first look
         follow = _active_follow(userid, external_userid)
     if follow is None:
         raise NotVisible

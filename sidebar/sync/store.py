@@ -1,13 +1,21 @@
 """Write WeCom's answers into the local copy: upserts, and relations ended rather than deleted."""
 from sqlalchemy import delete, insert
 
-from ..extensions import db
+from ..extensions import commit_upsert, db
 from ..models import ContactMobile, ExternalContact, Follow, GroupChat, GroupMember, from_epoch, utcnow
 from .profiles import link_profiles, normalise_mobile
 
 
 def store_contact(payload):
-    """Upsert a contact, its follows and noted mobiles from an externalcontact/get answer; link its profiles."""
+    """Upsert a contact, its follows and noted mobiles from an externalcontact/get answer; link its profiles.
+
+    Two advisors opening a new client at once both insert it: the later one updates instead.
+    """
+    return commit_upsert(_write_contact, payload)
+
+
+def _write_contact(payload):
+    """store_contact's writes, uncommitted."""
     data = payload["external_contact"]
     contact = db.session.get(ExternalContact, data["external_userid"])
     if contact is None:
@@ -18,7 +26,6 @@ def store_contact(payload):
     _store_follows(contact, payload.get("follow_user", []))
     _store_mobiles(contact, payload.get("follow_user", []))
     link_profiles(contact)
-    db.session.commit()
     return contact
 
 
@@ -80,6 +87,11 @@ def store_group(data, touch=True):
     With touch=False (the full sync) fetched_at moves only when something changed, so a run that
     finds nothing new writes nothing. Returns the group; `group_changed` tells whether it changed.
     """
+    return commit_upsert(_write_group, data, touch)
+
+
+def _write_group(data, touch):
+    """store_group's writes, uncommitted."""
     with db.session.no_autoflush:  # a flush midway would hide the changes from has_changes()
         group = db.session.get(GroupChat, data["chat_id"])
         if group is None:
@@ -96,7 +108,6 @@ def store_group(data, touch=True):
         group.group_changed = has_changes()
     if touch or group.group_changed:
         group.fetched_at = utcnow()
-    db.session.commit()
     return group
 
 
