@@ -4,13 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test screenshots clean
+.PHONY: demo test bench screenshots clean
 
 demo: $(VENV)/.runtime  ## run the demo: SQLite, the WeCom emulator, seeded data
 	$(BIN)/flask --app wsgi demo
 
 test: $(VENV)/.dev /usr/bin/chromium  ## run every test (Playwright drives Debian's Chromium)
 	$(BIN)/python -m pytest
+
+bench: $(VENV)/.runtime  ## the performance budget: builds the full-scale database once (bench/.data/), then measures
+	$(BIN)/python bench/budget.py
 
 screenshots: $(VENV)/.dev /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc  ## README pictures
 	$(BIN)/python docs/screenshots.py
@@ -36,4 +39,4 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-noto-cjk
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache bench/.data

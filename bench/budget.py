@@ -332,11 +332,13 @@ def under_gunicorn(server, cookie, route_paths, clients, duration, rounds):
 
 def open_sidebar(server, session, contacts, groups, opens):
     """`opens` opens of the sidebar as the page makes them: shell, both signatures, panel, library."""
+    page = quote(server.url + "/sidebar/")
     for number in range(opens):
-        chat = f"contact:{contacts[number % len(contacts)]}" if number % 2 == 0 else f"group:{groups[number % len(groups)]}"
-        panel = (f"/sidebar/contacts/{chat[8:]}" if number % 2 == 0 else f"/sidebar/groups/{chat[6:]}")
-        for path, headers in (("/sidebar/", {}), ("/jssdk/signature?type=corp&url=" + quote(server.url + "/sidebar/"), {}),
-                              ("/jssdk/signature?type=agent&url=" + quote(server.url + "/sidebar/"), {}),
+        contact, group = contacts[number % len(contacts)], groups[number % len(groups)]
+        chat, panel = ((f"contact:{contact}", f"/sidebar/contacts/{contact}") if number % 2 == 0
+                       else (f"group:{group}", f"/sidebar/groups/{group}"))
+        for path, headers in (("/sidebar/", {}), (f"/jssdk/signature?type=corp&url={page}", {}),
+                              (f"/jssdk/signature?type=agent&url={page}", {}),
                               (panel, FRAGMENT), ("/sidebar/materials?chat=" + quote(chat), FRAGMENT)):
             answer = session.get(server.url + path, headers=headers, timeout=30)
             assert answer.status_code == 200, (path, answer.status_code)
@@ -349,7 +351,8 @@ def page_weight(server, session, contacts, groups):
     for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', shell):
         body = session.get(server.url + asset, timeout=10).content
         rows.append((asset, body, "/vendor/" not in asset))
-    for name, path in (("client panel", f"/sidebar/contacts/{contacts[0]}"), ("group panel", f"/sidebar/groups/{groups[0]}")):
+    for name, path in (("client panel", f"/sidebar/contacts/{contacts[0]}"),
+                       ("group panel", f"/sidebar/groups/{groups[0]}")):
         body = session.get(server.url + path, headers=FRAGMENT, timeout=10).content
         rows.append((f"fragment: {name}", body, True))
     return [(what, len(body), len(gzip.compress(body, 6)), ours) for what, body, ours in rows]
@@ -384,7 +387,8 @@ def report_gunicorn(runs, clients, duration, workers, restarts, misses):
     rounds = len(runs["trivial"])
     print(f"\n2. Under gunicorn ({workers} workers, {clients} concurrent clients in 4 processes, "
           f"{rounds} rounds × {duration:g} s per route, median round; {restarts} worker recycles)")
-    print(f"   {'route':<40} {'req/s':>7} {'÷ trivial':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'client CPU':>10}  budget")
+    print(f"   {'route':<40} {'req/s':>7} {'÷ trivial':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+          f"{'client CPU':>10}  budget")
     trivial = statistics.median(r[0] for r in runs["trivial"])
     for route in ROUTES:
         rates = [r[0] for r in runs[route]]

@@ -144,7 +144,8 @@ def _follow(rng, userid, external_userid, name, mobile, now):
     return {"userid": userid, "external_userid": external_userid,
             "remark": name + rng.choice(("", "", "（老客户）", "-直播", "-转介绍")),
             "description": rng.choice(("", "", "关注科技股", "家人也是客户")), "state": None,
-            "added_at": now - timedelta(days=0.2 + 720 * rng.random() ** 1.6), "add_way": rng.choice((1, 1, 2, 3, 4, 16)),
+            "added_at": now - timedelta(days=0.2 + 720 * rng.random() ** 1.6),
+            "add_way": rng.choice((1, 1, 2, 3, 4, 16)),
             "remark_mobiles": [mobile] if mobile else [], "tags": tags, "ended_at": None}
 
 
@@ -348,8 +349,10 @@ def _version(rng, version_id, material_id, number, status, kind, created, now, f
     category = rng.choice(CATEGORY_BY_KIND[kind])
     level = rng.choice(("R1", "R2", "R3", "R3", "R4", "R5")) if category == "产品推介" else None
     title = rng.choice(TITLES[kind]).format(theme=theme, year=rng.choice((2025, 2026)), quarter=rng.choice("一二三四"),
-                                            angle=rng.choice(ANGLES), issue=rng.randint(1, 120), month=rng.randint(1, 12))
-    tags = list(dict.fromkeys([*rng.sample(MATERIAL_TAGS, rng.randint(1, 3)), *([theme] if rng.random() < 0.5 else [])]))
+                                            angle=rng.choice(ANGLES), issue=rng.randint(1, 120),
+                                            month=rng.randint(1, 12))
+    tags = rng.sample(MATERIAL_TAGS, rng.randint(1, 3))
+    tags = list(dict.fromkeys(tags + [theme] if rng.random() < 0.5 else tags))
     summary = f"{rng.choice(ANGLES)}，{rng.choice(HINTS).format(theme=theme)}"
     reviewed = created + (now - created) * rng.random() if status not in ("draft", "pending") else None
     validity = rng.random()
@@ -429,7 +432,7 @@ def _message(kind, version, share_id):
 
 
 def link_opens(opened, n, seed, now):
-    """Exactly n opens of the opened links: each one's first open, the rest spread over the popular ones."""
+    """Exactly n opens of the opened links: each one's first open, the rest spread over them at random."""
     rng = _rng(seed, "opens")
     for number in range(n):
         share_id, first = opened[number] if number < len(opened) else rng.choice(opened)
