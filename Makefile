@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-sqlite test-postgres screenshots clean
+.PHONY: demo test test-sqlite test-postgres bench screenshots clean
 
 demo: $(VENV)/.runtime  ## run the demo: SQLite, the WeCom emulator, seeded data
 	$(BIN)/flask --app wsgi demo
@@ -16,6 +16,9 @@ test-sqlite: $(VENV)/.dev /usr/bin/chromium  ## the suite on SQLite files
 
 test-postgres: $(VENV)/.dev /usr/bin/chromium  ## the suite on a throw-away PostgreSQL server (installed if missing)
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.runtime  ## the performance budget: builds the full-scale database once (bench/.data/), then measures
+	$(BIN)/python bench/budget.py
 
 screenshots: $(VENV)/.dev /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc  ## README pictures
 	$(BIN)/python docs/screenshots.py
@@ -41,4 +44,4 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-noto-cjk
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache bench/.data

@@ -2,6 +2,8 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy.orm import joinedload
+
 from ..extensions import db
 from ..identity.service import ensure_staff, roles_of
 from ..masking import mask_account, mask_mobile
@@ -82,14 +84,16 @@ def client_panel(client, viewer, external_userid, today=None):
     """The panel for viewer, logged as a view of the client; NotVisible when not theirs."""
     today = today or china_today()
     follow, read_only = _viewable_follow(client, viewer, external_userid)
+    # Logged first: the commit expires what the session holds, so everything shown is read after it
+    # (reading it before meant reading the follow, the contact and the profile twice).
+    db.session.add(ClientView(userid=viewer, external_userid=external_userid))
+    db.session.commit()
+    others = [f for f in _active_follows(external_userid) if f.userid != follow.userid]  # refreshes follow too
     profile = profile_of(external_userid)
-    others = [f for f in follow.contact.follows if f.active and f.userid != follow.userid]
     notes = latest_notes(external_userid)
     names = staff_names({f.userid for f in others} | {n.author for n in notes} | {follow.userid})
     for colleague in {f.userid for f in others} - names.keys():  # never seen: ask WeCom once
         names[colleague] = _staff_name(client, colleague)
-    db.session.add(ClientView(userid=viewer, external_userid=external_userid))
-    db.session.commit()
     return ClientPanel(
         contact=follow.contact, follow=follow, read_only=read_only,
         colleagues=[names.get(f.userid, f.userid) for f in others],
@@ -170,6 +174,12 @@ def _viewable_follow(client, viewer, external_userid):
     if follow is None:
         raise NotVisible
     return follow, True
+
+
+def _active_follows(external_userid):
+    """Every advisor's current relation to the contact, with the contact, in one query."""
+    return db.session.scalars(db.select(Follow).options(joinedload(Follow.contact)).where(
+        Follow.external_userid == external_userid, Follow.ended_at.is_(None))).all()
 
 
 def _branch_follow(client, manager, external_userid):

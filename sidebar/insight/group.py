@@ -3,12 +3,13 @@
 Everything comes from local data in a fixed number of queries, whatever the group's size: the
 members, the trading accounts matched to them, the viewer's follows, the group's daily snapshots.
 """
-from collections import Counter
+from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import groupby
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, false, or_, select
 
 from ..extensions import db
 from ..identity.service import roles_of
@@ -38,12 +39,18 @@ RISK_CLASSES = {**{level: level for level in RISK_LEVELS}, "unknown": "未知"}
 WINDOWS = {"30": ("近30天", 30), "90": ("近90天", 90), "all": ("建群以来", None)}
 DEFAULT_WINDOW = "90"
 
-PROFILE_COLUMNS = (ClientProfile.account_id, ClientProfile.external_userid, ClientProfile.unionid,
-                   ClientProfile.stage, ClientProfile.stage_dates, ClientProfile.risk_level,
-                   ClientProfile.risk_expires, ClientProfile.total_assets, ClientProfile.last_trade_date)
 MEMBER_COLUMNS = (GroupMember.chat_id, GroupMember.member_id, GroupMember.type, GroupMember.name,
                   GroupMember.group_nickname, GroupMember.unionid, GroupMember.is_admin, GroupMember.joined_at,
                   GroupMember.left_at)
+# Read in the same row as the member: a matched member's row serves as its profile too.
+PROFILE_COLUMNS = (ClientProfile.account_id, ClientProfile.external_userid,
+                   ClientProfile.unionid.label("profile_unionid"), ClientProfile.stage, ClientProfile.stage_dates,
+                   ClientProfile.risk_level, ClientProfile.risk_expires, ClientProfile.total_assets,
+                   ClientProfile.last_trade_date)
+# A plain named tuple per row: reading a field of SQLAlchemy's Row costs ~20× more, and the panel reads
+# a dozen fields of each of up to 500 members several times.
+MemberWithProfile = namedtuple("MemberWithProfile",
+                               [column.key for column in (*MEMBER_COLUMNS, *PROFILE_COLUMNS)] + ["followed"])
 
 
 class InvalidChoice(ValueError):
@@ -168,13 +175,16 @@ def group_panel(client, viewer, chat_id, window=DEFAULT_WINDOW, stage="", show_a
         raise InvalidChoice(window if window not in WINDOWS else stage)
     today = today or china_today()
     group = find_group(client, viewer, chat_id)
-    rows = _group_rows(chat_id, utcnow() - timedelta(days=MOVEMENT_DAYS))
+    since = utcnow() - timedelta(days=MOVEMENT_DAYS)
+    matched = _members_with_profiles([GroupMember.chat_id == chat_id,
+                                      or_(GroupMember.left_at.is_(None), GroupMember.left_at >= since)], viewer)
+    rows = [row for row, _ in matched]
     current = [row for row in rows if row.left_at is None]
-    profiles = _profiles_of(current, *_matched_profiles([chat_id]))
+    profiles = {row.member_id: profile for row, profile in matched if profile is not None and row.left_at is None}
     composition = compose(current, profiles, today)
     names = staff_names({group.owner} | {row.member_id for row in current if row.type == 1})
-    members, hidden, counts = _member_rows(current, profiles, names, _openable(viewer, chat_id), stage, show_all,
-                                           today)
+    members, hidden, counts = _member_rows(current, profiles, names, _openable(viewer, chat_id, current), stage,
+                                           show_all, today)
     return GroupPanel(
         group=group, owner_name=names.get(group.owner, group.owner),
         admins=[_display_name(row, names) for row in current if row.is_admin],
@@ -185,16 +195,15 @@ def group_panel(client, viewer, chat_id, window=DEFAULT_WINDOW, stage="", show_a
 
 
 def compositions(chat_ids, today=None):
-    """chat_id -> Composition of each group's current members, in two queries whatever the sizes."""
+    """chat_id -> Composition of each group's current members, in one query whatever the sizes."""
     today = today or china_today()
-    rows = db.session.execute(select(*MEMBER_COLUMNS).where(
-        GroupMember.chat_id.in_(chat_ids), GroupMember.left_at.is_(None))).all()
-    by_link, by_unionid = _matched_profiles(chat_ids)
-    by_group = {chat_id: [] for chat_id in chat_ids}
-    for row in rows:
-        by_group[row.chat_id].append(row)
-    return {chat_id: compose(members, _profiles_of(members, by_link, by_unionid), today)
-            for chat_id, members in by_group.items()}
+    by_group = {chat_id: ([], {}) for chat_id in chat_ids}
+    for row, profile in _members_with_profiles([GroupMember.chat_id.in_(chat_ids), GroupMember.left_at.is_(None)]):
+        members, profiles = by_group[row.chat_id]
+        members.append(row)
+        if profile is not None:
+            profiles[row.member_id] = profile
+    return {chat_id: compose(members, profiles, today) for chat_id, (members, profiles) in by_group.items()}
 
 
 def compose(current, profiles, today):
@@ -221,10 +230,8 @@ def client_members(chat_id):
 
     For checks that need every client of a group (e.g. suitability before a share to the group).
     """
-    current = db.session.execute(select(*MEMBER_COLUMNS).where(
-        GroupMember.chat_id == chat_id, GroupMember.left_at.is_(None), GroupMember.type == 2)).all()
-    profiles = _profiles_of(current, *_matched_profiles([chat_id]))
-    return [(row, profiles[row.member_id]) for row in current if row.member_id in profiles]
+    return [(row, profile) for row, profile in _members_with_profiles(
+        [GroupMember.chat_id == chat_id, GroupMember.left_at.is_(None), GroupMember.type == 2]) if profile is not None]
 
 
 # -- conversion -----------------------------------------------------------------------------------
@@ -237,15 +244,15 @@ def _conversion(group, composition, current, profiles, window, today):
     snapshots = db.session.execute(select(
         GroupSnapshot.day, GroupSnapshot.members, GroupSnapshot.clients, GroupSnapshot.client_assets).where(
         GroupSnapshot.chat_id == group.chat_id, GroupSnapshot.day >= since, GroupSnapshot.day < today)
-        .order_by(GroupSnapshot.day)).all()
-    first = snapshots[0] if snapshots else None
+        .order_by(GroupSnapshot.day)).tuples().all()
     figures = []
-    for key, name, now in (("members", "成员", composition.members), ("clients", "客户", composition.clients),
-                           ("client_assets", "客户资产", composition.client_assets)):
-        series = [(s.day, getattr(s, key)) for s in snapshots] + [(today, now)]
-        figures.append(Figure(key, name, now, getattr(first, key) if first else None, charts.trend(series)))
+    for column, (key, name, now) in enumerate((("members", "成员", composition.members),
+                                               ("clients", "客户", composition.clients),
+                                               ("client_assets", "客户资产", composition.client_assets)), 1):
+        series = [(snapshot[0], snapshot[column]) for snapshot in snapshots] + [(today, now)]
+        figures.append(Figure(key, name, now, series[0][1] if snapshots else None, charts.trend(series)))
     opened, funded = _converted(current, profiles, since)
-    return Conversion(window=window, label=label, since=since, first_day=first.day if first else None,
+    return Conversion(window=window, label=label, since=since, first_day=snapshots[0][0] if snapshots else None,
                       figures=figures, opened=opened, funded=funded)
 
 
@@ -256,16 +263,12 @@ def _converted(current, profiles, since):
         profile = profiles.get(row.member_id)
         if profile is None:
             continue
-        floor = max(since, _china_day(row.joined_at) or since)
+        # ISO dates compare as strings: no parsing for each of up to 500 members
+        floor = max(since, _china_day(row.joined_at) or since).isoformat()
         dates = profile.stage_dates or {}
-        opened += _on_or_after(dates.get("opened"), floor)
-        funded += _on_or_after(dates.get("funded") or dates.get("traded"), floor)
+        opened += (dates.get("opened") or "") >= floor
+        funded += (dates.get("funded") or dates.get("traded") or "") >= floor
     return opened, funded
-
-
-def _on_or_after(iso_day, floor):
-    """True when the ISO date is known and not before floor."""
-    return bool(iso_day) and date.fromisoformat(iso_day) >= floor
 
 
 # -- movement and members -------------------------------------------------------------------------
@@ -316,15 +319,15 @@ def _member_row(row, bucket, opens, profile, names, today):
     return member
 
 
-def _openable(viewer, chat_id):
+def _openable(viewer, chat_id, current):
     """External members the viewer follows, or, for a manager, whom an advisor of their branch follows."""
-    current = select(GroupMember.member_id).where(
-        GroupMember.chat_id == chat_id, GroupMember.type == 2, GroupMember.left_at.is_(None))
-    follows = db.session.execute(select(Follow.userid, Follow.external_userid).where(
-        Follow.external_userid.in_(current), Follow.ended_at.is_(None))).all()
-    openable = {external_userid for userid, external_userid in follows if userid == viewer}
+    openable = {row.member_id for row in current if row.followed}
     if "manager" not in roles_of(viewer):
         return openable
+    members = select(GroupMember.member_id).where(
+        GroupMember.chat_id == chat_id, GroupMember.type == 2, GroupMember.left_at.is_(None))
+    follows = db.session.execute(select(Follow.userid, Follow.external_userid).where(
+        Follow.external_userid.in_(members), Follow.ended_at.is_(None))).all()
     departments = dict(db.session.execute(select(Staff.userid, Staff.department).where(
         Staff.userid.in_({viewer} | {userid for userid, _ in follows}))).all())
     branch = set(departments.get(viewer) or [])
@@ -334,41 +337,33 @@ def _openable(viewer, chat_id):
 
 # -- queries and small helpers --------------------------------------------------------------------
 
-def _group_rows(chat_id, since):
-    """The group's current members and those who left since `since` (naive UTC)."""
-    return db.session.execute(select(*MEMBER_COLUMNS).where(
-        GroupMember.chat_id == chat_id, or_(GroupMember.left_at.is_(None), GroupMember.left_at >= since))
-        .order_by(GroupMember.id)).all()
+def _members_with_profiles(conditions, viewer=None):
+    """(member row, matched profile or None) of the members meeting the conditions, in one query.
 
-
-def _matched_profiles(chat_ids):
-    """Profiles of the groups' current external members: (by linked contact, by unionid), newest wins."""
-    members = select(GroupMember.member_id).where(
-        GroupMember.chat_id.in_(chat_ids), GroupMember.type == 2, GroupMember.left_at.is_(None))
-    unionids = select(GroupMember.unionid).where(
-        GroupMember.chat_id.in_(chat_ids), GroupMember.type == 2, GroupMember.left_at.is_(None),
-        GroupMember.unionid.is_not(None))
-    rows = db.session.execute(select(*PROFILE_COLUMNS).where(or_(
-        ClientProfile.external_userid.in_(members), ClientProfile.unionid.in_(unionids)))
-        .order_by(ClientProfile.updated_at, ClientProfile.account_id)).all()
-    by_link = {row.external_userid: row for row in rows if row.external_userid}
-    by_unionid = {row.unionid: row for row in rows if row.unionid}
-    return by_link, by_unionid
-
-
-def _profiles_of(members, by_link, by_unionid):
-    """member_id -> profile: the account linked to the contact, else the one with the member's unionid.
-
-    The unionid is how prospects nobody follows (never fetched as contacts) are recognised.
+    A member's profile is the account linked to their contact, else the one carrying their unionid
+    (how prospects nobody follows, never fetched as contacts, are recognised); the newest one wins.
+    With a viewer, each row also says whether the viewer follows that member (`followed`).
     """
-    result = {}
-    for row in members:
-        if row.type != 2:
-            continue
-        profile = by_link.get(row.member_id) or (by_unionid.get(row.unionid) if row.unionid else None)
-        if profile is not None:
-            result[row.member_id] = profile
-    return result
+    followed = (select(Follow.id).where(Follow.userid == viewer, Follow.external_userid == GroupMember.member_id,
+                                        Follow.ended_at.is_(None)).exists() if viewer else false())
+    matches = and_(GroupMember.type == 2, or_(ClientProfile.external_userid == GroupMember.member_id,
+                                              ClientProfile.unionid == GroupMember.unionid))
+    rows = db.session.execute(
+        select(*MEMBER_COLUMNS, *PROFILE_COLUMNS, followed.label("followed"))
+        .outerjoin(ClientProfile, matches).where(*conditions)
+        .order_by(GroupMember.id, ClientProfile.updated_at, ClientProfile.account_id))
+    rows = map(MemberWithProfile._make, rows)
+    return [_matched(list(same)) for _, same in groupby(rows, key=lambda row: (row.chat_id, row.member_id))]
+
+
+def _matched(rows):
+    """(member row, profile or None) from one member's rows, oldest profile first."""
+    member = rows[0]
+    linked = [row for row in rows if row.account_id is not None and row.external_userid == member.member_id]
+    by_unionid = [row for row in rows if row.account_id is not None and member.unionid is not None
+                  and row.profile_unionid == member.unionid]
+    profile = (linked or by_unionid or [None])[-1]
+    return member, profile
 
 
 def _is_member(group, current, userid):

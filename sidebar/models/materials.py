@@ -17,6 +17,8 @@ KIND_LABELS = {"text": "话术", "image": "海报", "link": "文章", "file": "�
 PRODUCT_LEVELS = ("R1", "R2", "R3", "R4", "R5")
 VERSION_STATES = ("draft", "pending", "approved", "rejected", "superseded")
 SHARE_RESULTS = ("sent", "cancelled", "failed")  # what the page may report for a prepared share
+LIVE_INDEX_COLUMNS = ("status", "reviewed_at", "material_id", "category", "valid_from", "valid_until", "title",
+                      "summary", "tags")
 SEARCH_INDEX = "material_fts"  # SQLite FTS5 (trigram) table over versions; not a model, see below
 
 
@@ -65,8 +67,10 @@ class Material(db.Model):
 class MaterialVersion(db.Model):
     """One version of a material's content and its review."""
 
+    # The library walks approved versions newest first and matches short words with LIKE on the text:
+    # carrying that text, the index answers the walk without a read of each version's row.
     __table_args__ = (UniqueConstraint("material_id", "number"),
-                      Index("ix_material_version_live", "status", "reviewed_at"))
+                      Index("ix_material_version_live", *LIVE_INDEX_COLUMNS))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     material_id: Mapped[int] = mapped_column(ForeignKey("material.id"))
