@@ -35,7 +35,7 @@ def row_counts():
         return {t: conn.scalar(text(f'SELECT count(*) FROM "{t}"')) for t in tables}
 
 
-def populate(app, emulator, world):
+def populate(app, world):
     """What a working firm has: a full WeCom sync, trading profiles, group history, materials, notes."""
     from sidebar.extensions import wecom
     from sidebar.insight import client
@@ -55,9 +55,8 @@ def populate(app, emulator, world):
         client.add_note(wecom(), follow["userid"], follow["external_userid"], "迁移前写下的跟进记录")
 
 
-def test_a_populated_database_keeps_its_rows_down_to_the_first_revision_up_to_head_and_one_step_back(
-        app, emulator, world):
-    populate(app, emulator, world)
+def test_a_populated_database_keeps_its_rows_down_to_the_first_revision_up_to_head_and_one_step_back(app, world):
+    populate(app, world)
     with app.app_context():
         script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
         revisions = [r.revision for r in script.walk_revisions()]  # head first

@@ -29,7 +29,7 @@ def free_port():
 @pytest.fixture
 def gunicorn(tmp_path, emulator):
     """gunicorn with four worker processes (as gunicorn.conf.py picks on two cores), configured only
-    through the environment; its database URL is at `.database`."""
+    through the environment, on the database database_url(tmp_path / "prod.db")."""
     port = free_port()
     env = {
         "PATH": os.environ["PATH"],
@@ -51,19 +51,10 @@ def gunicorn(tmp_path, emulator):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, process, log)
-        yield Gunicorn(base, env["SIDEBAR_DATABASE_URL"])
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-class Gunicorn(str):
-    """The server's base URL, knowing its database."""
-
-    def __new__(cls, base, database):
-        server = super().__new__(cls, base)
-        server.database = database
-        return server
 
 
 def wait_until_healthy(base, process, log, seconds=60):
@@ -93,7 +84,7 @@ def test_gunicorn_serves_login_and_signatures_after_db_upgrade(gunicorn, world):
     assert requests.get(f"{gunicorn}/healthz", timeout=5).json() == {"status": "ok", "database": "ok"}
 
 
-def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_database(gunicorn, world):
+def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_database(gunicorn, world, tmp_path):
     """Twenty advisors' sessions open clients (new to the app, each shared by colleagues) and write
     notes, all at once: every write lands."""
     followers = {}
@@ -118,7 +109,7 @@ def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_datab
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = [status for answer in pool.map(write, range(20)) for status in answer]
     assert statuses == [200] * 200
-    engine = create_engine(gunicorn.database)
+    engine = create_engine(database_url(tmp_path / "prod.db"))  # gunicorn's database
     with engine.connect() as conn:
         written = conn.scalar(text("SELECT count(*) FROM follow_up_note WHERE body LIKE '并发写入 %'"))
         viewed = conn.scalar(text("SELECT count(*) FROM client_view"))
