@@ -425,6 +425,98 @@ def test_an_import_records_the_snapshots_of_the_groups_it_touched(app, seed):
     assert figure(html, "client_assets")[0] == money(want)
 
 
+# -- reopening: the copy of a rendered panel ---------------------------------------------------
+
+def statements_of(app, send):
+    """(what send() returned, SQL statements it sent)."""
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        """Record each SQL statement sent to the database."""
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            return send(), statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_a_reopened_panel_is_reused_until_any_of_its_data_changes(app, seed):
+    world, _, current = seed
+    room = showroom(world)
+    owner = logged_in(app, room["owner"])
+    first = open_group(owner, room["chat_id"], show="all")
+    again, statements = statements_of(app, lambda: open_group(owner, room["chat_id"], show="all"))
+    assert again == first and len(statements) <= 3, "authorised and checked for changes, not recomputed"
+    followed = {f["external_userid"] for f in world["follows"] if f["userid"] == room["owner"]}
+    prospect = next(u for u, b in member_rows(first) if b == "prospect" and u not in followed)
+
+    # the trading system reports a new client: an import through the API
+    unionid = next(m["unionid"] for m in world["prospects"] if m["external_userid"] == prospect)
+    row = {**next(iter(current.values())), "account_id": "990000000001", "unionid": unionid, "mobile": None,
+           "stage": "funded", "stage_dates": {"funded": TODAY.isoformat()}}
+    imported = app.test_client().post("/api/v1/client-profiles", json=[row], headers={"Authorization": f"Bearer {TOKEN}"})
+    assert imported.status_code == 200 and imported.get_json()["accepted"] == 1, imported.get_json()
+    html = open_group(owner, room["chat_id"], show="all")
+    assert dict(member_rows(html))[prospect] == "funded" and shown(html)["stages"] != shown(first)["stages"]
+
+    # the owner loses a client: the facts of that member go with the follow
+    mine = next(u for u, _ in member_rows(html) if u in followed)
+    assert owner.get(f"/sidebar/contacts/{mine}").status_code == 200  # now stored locally
+    assert f'hx-get="/sidebar/contacts/{mine}"' in open_group(owner, room["chat_id"], show="all")
+    with app.app_context():
+        follow = db.session.scalar(db.select(Follow).where(Follow.userid == room["owner"],
+                                                           Follow.external_userid == mine))
+        follow.ended_at = utcnow()
+        db.session.commit()
+    html = open_group(owner, room["chat_id"], show="all")
+    assert f'hx-get="/sidebar/contacts/{mine}"' not in html
+
+    # a colleague's name changes in WeCom
+    with app.app_context():
+        db.session.get(Staff, room["owner"]).name = "改名后的群主"
+        db.session.commit()
+    assert "群主 改名后的群主" in open_group(owner, room["chat_id"], show="all")
+
+
+def test_a_copy_serves_only_its_viewer_and_every_open_is_authorised_again(app, seed):
+    world, _, _ = seed
+    room = showroom(world)
+    colleague = next(m["userid"] for m in room["members"] if m["type"] == 1 and m["userid"] != room["owner"])
+    owner, other = logged_in(app, room["owner"]), logged_in(app, colleague)
+    assert app.test_cli_runner().invoke(args=["sync"]).exit_code == 0  # every follow stored locally
+    facts = {userid: open_group(client, room["chat_id"], show="all").count('class="member-facts"')
+             for userid, client in ((room["owner"], owner), (colleague, other))}
+    follows = {u: sum(f["userid"] == u for f in world["follows"]
+                      if f["external_userid"] in {m["userid"] for m in room["members"]}) for u in facts}
+    assert facts == follows and facts[room["owner"]] > 0, "each sees the facts of the members they follow, only"
+    with app.app_context():
+        payload = wecom().get_group_chat(room["chat_id"])
+        payload["member_list"] = [m for m in payload["member_list"] if m["userid"] != colleague]
+        store_group(payload)  # the colleague leaves the group
+    assert other.get(f"/sidebar/groups/{room['chat_id']}", headers={"HX-Request": "true"}).status_code == 404
+    assert open_group(owner, room["chat_id"], show="all").count('class="member-facts"') == facts[room["owner"]]
+
+
+def test_data_versions_rise_after_a_commit_that_wrote_their_kind_only(app):
+    from sidebar import versions
+
+    kinds = (versions.GROUPS, versions.PROFILES, versions.FOLLOWS, versions.STAFF)
+    with app.app_context():
+        before = versions.current(kinds)
+        db.session.add(Staff(userid="notkept", name="不保存"))
+        db.session.flush()
+        db.session.rollback()
+        assert versions.current(kinds) == before, "a rolled-back write changes nothing"
+        db.session.execute(db.update(ClientProfile), [{"account_id": db.session.scalar(
+            db.select(ClientProfile.account_id).limit(1)), "total_assets": Decimal("1.00")}])
+        db.session.commit()
+        after = versions.current(kinds)
+        assert after == (before[0], before[1] + 1, before[2], before[3]), "a bulk update of profiles only"
+
+
 # -- budget -------------------------------------------------------------------------------------
 
 def add_big_group(app, chat_id, size):

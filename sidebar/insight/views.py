@@ -3,8 +3,10 @@ from functools import partial
 
 from flask import Blueprint, abort, g, redirect, request, url_for
 
+from .. import fragments, versions
 from ..extensions import wecom
 from ..identity.auth import login_required
+from ..models import china_today
 from ..web import render, wants_fragment
 from . import client, service
 from . import group as group_insight
@@ -51,28 +53,45 @@ def add_note(external_userid):
 @login_required
 def group(chat_id):
     """Group insight for a group chat; `window` and `stage` pick the conversion window and member filter."""
-    return _private(render("insight/group.html", panel=_group_panel(chat_id)))
+    return _group_view("insight/group.html", chat_id)
 
 
 @bp.get("/groups/<chat_id>/conversion")
 @login_required
 def group_conversion(chat_id):
     """The conversion section for another window (htmx swaps it in); a browser gets the whole panel."""
-    return _private(render("insight/group_conversion.html", panel=_group_panel(chat_id)))
+    return _group_view("insight/group_conversion.html", chat_id)
 
 
 @bp.get("/groups/<chat_id>/members")
 @login_required
 def group_members(chat_id):
     """The member list filtered by stage (htmx swaps it in); a browser gets the whole panel."""
-    return _private(render("insight/group_members.html", panel=_group_panel(chat_id)))
+    return _group_view("insight/group_members.html", chat_id)
 
 
-def _group_panel(chat_id):
-    """The group panel for the signed-in viewer, with the window and filter the request asks for."""
-    window = request.args.get("window", group_insight.DEFAULT_WINDOW)
-    stage = request.args.get("stage", "")
-    show_all = request.args.get("show") == "all"
+# What a group panel is computed from: members and snapshots, profiles, who follows whom, staff and roles.
+GROUP_PANEL_DATA = (versions.GROUPS, versions.PROFILES, versions.FOLLOWS, versions.STAFF)
+
+
+def _group_view(page, chat_id):
+    """The group panel's page or fragment for the signed-in viewer, the window and filter the request asks for.
+
+    Every open is authorised; a fragment rendered for the same viewer and choices is reused while
+    none of the data it shows has changed (fragments.py).
+    """
+    choices = (request.args.get("window", group_insight.DEFAULT_WINDOW), request.args.get("stage", ""),
+               request.args.get("show") == "all")
+    build = partial(_group_panel, chat_id, *choices)
+    if not wants_fragment():
+        return _private(render(page, panel=build()))
+    _authorised(service.find_group, chat_id)
+    key = (page, chat_id, g.userid, choices, china_today(), wecom().in_trouble())
+    return _private(fragments.cached(key, GROUP_PANEL_DATA, lambda: render(page, panel=build())))
+
+
+def _group_panel(chat_id, window, stage, show_all):
+    """The group panel for the signed-in viewer."""
     try:
         return _authorised(partial(group_insight.group_panel, window=window, stage=stage, show_all=show_all),
                            chat_id)

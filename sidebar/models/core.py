@@ -38,6 +38,13 @@ class Staff(db.Model):
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DataVersion(db.Model):
+    """A counter per kind of data, raised after every commit that wrote it (sidebar/versions.py)."""
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Role(db.Model):
     """A console role granted to a member; every member who logs in is an advisor anyway."""
 
