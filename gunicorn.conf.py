@@ -21,12 +21,16 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):
-    """Move the loaded app's objects out of the garbage collector's view.
+    """Ready a worker that has loaded the app: garbage collector and SQLite checkpoints out of the requests.
 
-    They live as long as the worker; without this, every full collection walks all of them (about
-    100,000 objects: a 100+ ms pause in the middle of some request, measured by bench/budget.py).
+    The app's objects live as long as the worker; without gc.freeze every full collection walks all
+    of them (about 100,000 objects: a 100+ ms pause in the middle of some request, measured by
+    bench/budget.py). On SQLite a thread checkpoints the WAL (see extensions.checkpoint_in_background).
     """
     import gc
 
+    from sidebar.extensions import checkpoint_in_background
+
+    checkpoint_in_background(worker.wsgi)
     gc.collect()
     gc.freeze()

@@ -47,7 +47,7 @@ from bench.generate import BENCH_ADVISOR  # noqa: E402
 from sidebar import create_app  # noqa: E402
 from sidebar.config import EMULATED_CORP  # noqa: E402
 from sidebar.emulator import create_emulator  # noqa: E402
-from sidebar.extensions import db  # noqa: E402
+from sidebar.extensions import checkpoint_in_background, db  # noqa: E402
 from sidebar.models import ClientProfile, Follow, GroupChat, GroupMember  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,6 +148,7 @@ def login(get, emulator_url):
 def in_process(settings, route_paths, emulator_url, requests_each, warmup=20):
     """route -> (ms of each request, CPU ms of each, SQL statements of one request); library times by word."""
     app = create_app(settings)
+    checkpoint_in_background(app)  # as gunicorn.conf.py does in each worker
     client = app.test_client()
     login(lambda path: client.get(path), emulator_url)
     for route in ROUTES:

@@ -1,9 +1,9 @@
-"""Rendered fragments kept in the worker's memory while the data they were rendered from is unchanged.
+"""Copies of what was computed from local data, kept in the worker's memory while that data is unchanged.
 
-A copy is keyed by everything the fragment depends on — the caller's key (view, viewer, choices,
-today) plus the data versions of the kinds it reads — and is dropped after MAX_AGE seconds anyway,
-for what moves with the clock alone ("joined in the last 7 days"). Only htmx fragments are kept:
-a whole page carries the session's CSRF token.
+A copy is keyed by everything it depends on — the caller's key (view, viewer, choices, today) plus
+the data versions of the kinds it reads (versions.py) — and is dropped after MAX_AGE seconds anyway,
+for what moves with the clock alone ("joined in the last 7 days"). Of rendered responses only htmx
+fragments are kept: a whole page carries the session's CSRF token.
 """
 import threading
 import time
@@ -14,48 +14,58 @@ from flask import Response, current_app
 from . import versions
 
 MAX_AGE = 60  # seconds
-SIZE = 512  # copies per worker (a group panel is ~20 KB)
+SIZE = 1024  # copies per worker (a group panel is ~40 KB, a library window 200 ids)
 
 
-class FragmentCache:
-    """A bounded, thread-safe map of key -> (stored at, body, status, headers), least recently used out."""
+class Copies:
+    """A bounded, thread-safe map of key -> (stored at, value), least recently used out."""
 
     def __init__(self, size=SIZE, max_age=MAX_AGE):
         self._copies, self._lock, self.size, self.max_age = OrderedDict(), threading.Lock(), size, max_age
 
-    def get(self, key):
-        """The copy stored under key if younger than max_age, else None."""
+    def get(self, key, default=None):
+        """The value stored under key if younger than max_age, else default."""
         with self._lock:
             copy = self._copies.get(key)
             if copy is None or time.monotonic() - copy[0] > self.max_age:
-                return None
+                return default
             self._copies.move_to_end(key)
-            return copy[1:]
+            return copy[1]
 
-    def put(self, key, response):
-        """Keep a copy of a response (its body, status and headers)."""
+    def put(self, key, value):
+        """Keep value under key."""
         with self._lock:
-            self._copies[key] = (time.monotonic(), response.get_data(), response.status_code,
-                                 list(response.headers.items()))
+            self._copies[key] = (time.monotonic(), value)
             self._copies.move_to_end(key)
             while len(self._copies) > self.size:
                 self._copies.popitem(last=False)
 
 
 def init_app(app):
-    """Give the app its cache (one per worker process)."""
-    app.extensions["fragments"] = FragmentCache()
+    """Give the app its copies (one store per worker process)."""
+    app.extensions["copies"] = Copies()
+
+
+def kept(key, kinds, compute):
+    """compute(), or the value it gave for the same key while the data of `kinds` has not changed."""
+    copies, key = current_app.extensions["copies"], (key, versions.current(kinds))  # versions before data
+    value = copies.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        copies.put(key, value)
+    return value
 
 
 def cached(key, kinds, render):
-    """render()'s response, or a copy of the one rendered for the same key and data versions."""
-    cache = current_app.extensions["fragments"]
-    key = (key, versions.current(kinds))  # read before the data: see versions.py
-    copy = cache.get(key)
+    """render()'s response, or a copy of the one rendered for the same key and data versions (200s only)."""
+    copies, key = current_app.extensions["copies"], (key, versions.current(kinds))  # versions before data
+    copy = copies.get(key)
     if copy is not None:
-        body, status, headers = copy
-        return Response(body, status, headers)
+        return Response(*copy)
     response = render()
     if response.status_code == 200:
-        cache.put(key, response)
+        copies.put(key, (response.get_data(), response.status_code, list(response.headers.items())))
     return response
+
+
+_MISSING = object()

@@ -17,15 +17,17 @@ from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
-from .models import ClientProfile, DataVersion, Follow, GroupChat, GroupMember, GroupSnapshot, Role, Staff
+from .models import (ClientProfile, DataVersion, Follow, GroupChat, GroupMember, GroupSnapshot, Material,
+                     MaterialVersion, Role, Staff)
 
 log = logging.getLogger(__name__)
 
-GROUPS, PROFILES, FOLLOWS, STAFF = "groups", "profiles", "follows", "staff"
+GROUPS, PROFILES, FOLLOWS, STAFF, MATERIALS = "groups", "profiles", "follows", "staff", "materials"
 KIND_OF_TABLE = {
     GroupChat.__tablename__: GROUPS, GroupMember.__tablename__: GROUPS, GroupSnapshot.__tablename__: GROUPS,
     ClientProfile.__tablename__: PROFILES, Follow.__tablename__: FOLLOWS,
     Staff.__tablename__: STAFF, Role.__tablename__: STAFF,
+    Material.__tablename__: MATERIALS, MaterialVersion.__tablename__: MATERIALS,
 }
 WRITTEN = "sidebar_written_kinds"  # session.info key: kinds written in the open transaction
 _READ_ALL = select(DataVersion.name, DataVersion.version)

@@ -73,6 +73,19 @@ def test_for_a_client_recommended_materials_come_first_and_unsuitable_ones_are_m
     assert f'data-target="contact:{contact}"' in html
 
 
+def test_a_search_made_again_shows_what_was_published_or_withdrawn_in_between(library_app, shelf, world):
+    contact = next(f["external_userid"] for f in world["follows"] if f["userid"] == ADVISOR)
+    assert shelf.get(f"/sidebar/contacts/{contact}").status_code == 200
+    search = f"/sidebar/materials?chat=contact:{contact}&q=ETF"
+    before = titles(shelf.get(search, headers={"HX-Request": "true"}).get_data(as_text=True))
+    assert set(before) == {"红利低波ETF定投话术", "新手入门：什么是ETF"}
+    added = publish(library_app, "text", title="ETF申购赎回清单解读", tags="ETF")
+    assert titles(shelf.get(search, headers={"HX-Request": "true"}).get_data(as_text=True))[0] == "ETF申购赎回清单解读"
+    compliance = signed_in(library_app, "sunli")
+    assert compliance.post(f"/console/materials/{added}/withdraw", data={"csrf_token": compliance.csrf}).status_code == 303
+    assert titles(shelf.get(search, headers={"HX-Request": "true"}).get_data(as_text=True)) == before
+
+
 def test_the_library_for_a_chat_that_is_not_the_advisors_is_404(library_app, shelf, world):
     theirs = next(f["external_userid"] for f in world["follows"] if f["userid"] == "lina")
     mine = {f["external_userid"] for f in world["follows"] if f["userid"] == ADVISOR}

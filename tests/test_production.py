@@ -13,7 +13,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from conftest import advisors, database_url
+from conftest import POSTGRES, advisors, database_url, make_app, run_sql
+from sidebar.extensions import SQLITE_SETTINGS, checkpoint_in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -115,6 +116,25 @@ def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_datab
         viewed = conn.scalar(text("SELECT count(*) FROM client_view"))
     engine.dispose()
     assert (written, viewed) == (100, 100)
+
+
+@pytest.mark.skipif(bool(POSTGRES), reason="SQLite's write-ahead log")
+def test_a_serving_worker_checkpoints_sqlite_in_its_own_thread_not_in_a_commit(tmp_path, emulator, monkeypatch):
+    monkeypatch.setitem(SQLITE_SETTINGS, "wal_autocheckpoint", SQLITE_SETTINGS["wal_autocheckpoint"])  # restored after
+    app = make_app(tmp_path / "wal.db", emulator.url)
+    stop = threading.Event()
+    checkpoint_in_background(app, every=0.5, backstop_pages=100_000, stop=stop)
+    try:
+        size = (tmp_path / "wal.db").stat().st_size
+        run_sql(app, "CREATE TABLE filler (x BLOB)")
+        run_sql(app, "INSERT INTO filler SELECT randomblob(4000) FROM (WITH RECURSIVE n(i) AS "
+                     "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) SELECT i FROM n)")  # ~2,000 pages
+        deadline = time.monotonic() + 20
+        while (tmp_path / "wal.db").stat().st_size < size + 8_000_000 and time.monotonic() < deadline:
+            time.sleep(0.1)  # a commit past 100,000 pages only would copy them: the thread must
+        assert (tmp_path / "wal.db").stat().st_size >= size + 8_000_000, "the WAL was copied into the database"
+    finally:
+        stop.set()
 
 
 def signed_in_session(base, userid):

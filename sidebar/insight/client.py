@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -22,6 +23,17 @@ PROFILE_GROUP = "客户画像"  # the corp tag group that mirrors profile tags i
 STAGE_LABELS = {"added": "添加企微", "registered": "注册", "applying": "开户中", "opened": "已开户",
                 "funded": "已入金", "traded": "已交易"}
 RISK_LABELS = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4": "积极型", "C5": "激进型"}
+
+# Built once (see service.ACTIVE_FOLLOW).
+LATEST_NOTES = (db.select(FollowUpNote).where(FollowUpNote.external_userid == bindparam("external_userid"))
+                .order_by(FollowUpNote.created_at.desc(), FollowUpNote.id.desc()).limit(NOTES_SHOWN))
+ACTIVE_FOLLOWS = db.select(Follow).options(joinedload(Follow.contact)).where(
+    Follow.external_userid == bindparam("external_userid"), Follow.ended_at.is_(None))
+PROFILE_OF = (db.select(ClientProfile).where(ClientProfile.external_userid == bindparam("external_userid"))
+              .order_by(ClientProfile.updated_at.desc()).limit(1))
+ASSET_SERIES = (db.select(AssetSnapshot.day, AssetSnapshot.total_assets)
+                .where(AssetSnapshot.account_id == bindparam("account_id"), AssetSnapshot.day > bindparam("since"))
+                .order_by(AssetSnapshot.day))
 
 
 class NotAllowed(Exception):
@@ -124,9 +136,7 @@ def add_note(client, author, external_userid, body):
 
 def latest_notes(external_userid):
     """The newest notes on a contact, by any advisor."""
-    return db.session.scalars(db.select(FollowUpNote).where(FollowUpNote.external_userid == external_userid)
-                              .order_by(FollowUpNote.created_at.desc(), FollowUpNote.id.desc())
-                              .limit(NOTES_SHOWN)).all()
+    return db.session.scalars(LATEST_NOTES, {"external_userid": external_userid}).all()
 
 
 def journey(follow, profile):
@@ -178,8 +188,7 @@ def _viewable_follow(client, viewer, external_userid):
 
 def _active_follows(external_userid):
     """Every advisor's current relation to the contact, with the contact, in one query."""
-    return db.session.scalars(db.select(Follow).options(joinedload(Follow.contact)).where(
-        Follow.external_userid == external_userid, Follow.ended_at.is_(None))).all()
+    return db.session.scalars(ACTIVE_FOLLOWS, {"external_userid": external_userid}).unique().all()
 
 
 def _branch_follow(client, manager, external_userid):
@@ -204,15 +213,12 @@ def _staff_name(client, userid):
 
 def profile_of(external_userid):
     """The linked trading account, the most recently updated if there are several."""
-    return db.session.scalar(db.select(ClientProfile).where(ClientProfile.external_userid == external_userid)
-                             .order_by(ClientProfile.updated_at.desc()).limit(1))
+    return db.session.scalar(PROFILE_OF, {"external_userid": external_userid})
 
 
 def _series(profile, today):
     """(day, total assets) of the last 90 days, oldest first."""
     if profile is None:
         return []
-    rows = db.session.execute(db.select(AssetSnapshot.day, AssetSnapshot.total_assets).where(
-        AssetSnapshot.account_id == profile.account_id, AssetSnapshot.day > today - timedelta(days=TREND_DAYS))
-        .order_by(AssetSnapshot.day))
-    return [tuple(row) for row in rows]
+    return db.session.execute(ASSET_SERIES, {"account_id": profile.account_id,
+                                             "since": today - timedelta(days=TREND_DAYS)}).tuples().all()

@@ -2,6 +2,8 @@
 import re
 from datetime import timedelta
 
+from sqlalchemy import bindparam
+
 from ..extensions import db
 from ..identity.service import ensure_staff, roles_of
 from ..models import ExternalContact, Follow, GroupChat, GroupMember, Staff, utcnow
@@ -14,6 +16,17 @@ REFETCH_AFTER = timedelta(minutes=5)  # a relation WeCom has not told us about y
 ADD_WAYS = {0: "未知来源", 1: "扫描二维码", 2: "搜索手机号", 3: "名片分享", 4: "群聊", 5: "手机通讯录",
             6: "微信联系人", 8: "第三方应用", 9: "搜索邮箱", 10: "视频号", 16: "获客链接", 201: "内部成员共享",
             202: "管理员/负责人分配"}
+
+
+# The panels' statements are built once, at import: building and keying a statement costs more
+# than running it on an index (~0.3 ms against ~0.2 ms a statement, bench/README.md).
+ACTIVE_FOLLOW = db.select(Follow).where(Follow.userid == bindparam("userid"),
+                                        Follow.external_userid == bindparam("external_userid"),
+                                        Follow.ended_at.is_(None))
+STAFF_IN_GROUP = db.select(GroupMember.id).where(GroupMember.chat_id == bindparam("chat_id"),
+                                                 GroupMember.member_id == bindparam("userid"),
+                                                 GroupMember.type == 1, GroupMember.left_at.is_(None))
+STAFF_NAMES = db.select(Staff.userid, Staff.name).where(Staff.userid.in_(bindparam("userids", expanding=True)))
 
 
 class NotVisible(Exception):
@@ -55,8 +68,7 @@ def find_group(client, userid, chat_id):
 
 def _active_follow(userid, external_userid):
     """The advisor's current relation to the contact, or None."""
-    return db.session.scalar(db.select(Follow).where(
-        Follow.userid == userid, Follow.external_userid == external_userid, Follow.ended_at.is_(None)))
+    return db.session.scalar(ACTIVE_FOLLOW, {"userid": userid, "external_userid": external_userid})
 
 
 def in_group(group, userid):
@@ -65,9 +77,7 @@ def in_group(group, userid):
         return False
     if group.owner == userid:
         return True
-    return db.session.scalar(db.select(GroupMember.id).where(
-        GroupMember.chat_id == group.chat_id, GroupMember.member_id == userid,
-        GroupMember.type == 1, GroupMember.left_at.is_(None))) is not None
+    return db.session.scalar(STAFF_IN_GROUP, {"chat_id": group.chat_id, "userid": userid}) is not None
 
 
 def manages_owner(client, userid, group):
@@ -111,5 +121,4 @@ def staff_names(userids):
     """userid -> name for the staff we know."""
     if not userids:
         return {}
-    rows = db.session.execute(db.select(Staff.userid, Staff.name).where(Staff.userid.in_(userids)))
-    return dict(rows.all())
+    return dict(db.session.execute(STAFF_NAMES, {"userids": list(userids)}).tuples().all())

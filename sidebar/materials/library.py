@@ -1,26 +1,34 @@
 """The advisors' library: shareable materials, searched and filtered, recommended ones first.
 
-"Recommended for this client" is a score computed by the database: the client's tags among the
-material's tags, a topic matching where the client stands in the account-opening journey, and a
-product level fitting the client's class. Materials the chat may not receive sink to the end.
+"Recommended for this client" is a score: the client's tags among the material's tags, a topic
+matching where the client stands in the account-opening journey, and a product level fitting the
+client's class. Materials the chat may not receive sink to the end. The database finds the newest
+matches (the window, the same for everyone and kept while no material changes); the score is
+Python's, over the window's tags, titles and levels.
 """
+from collections import namedtuple
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, literal, or_
+from sqlalchemy import and_, or_
 
+from .. import fragments, versions
 from ..extensions import db
 from ..models import PRODUCT_LEVELS, Material, MaterialVersion, StoredFile
 from .audience import audience_for
 from .media import needs_upload
-from .search import contains, matching, narrowed
+from .search import matching, narrowed
 
 PAGE_SIZE = 30
 UPLOADED_KINDS = ("image", "video", "file")  # sent as a WeCom media_id, which an upload must provide
 RANK_WINDOW = 500  # how many of the newest matches are ranked for the chat
+NEWEST_FIRST = (MaterialVersion.reviewed_at.desc(), MaterialVersion.id.desc())  # the live index's order
 # What a client at each stage most needs next (matched against material tags and titles).
 STAGE_TOPICS = {None: ("开户",), "registered": ("开户",), "applying": ("开户",), "opened": ("入金",),
                 "funded": ("新手", "交易入门"), "traded": ("策略",)}
 TAG_POINTS, TOPIC_POINTS, FIT_POINTS, BELOW_POINTS, UNSUITABLE_POINTS = 3, 2, 2, 1, -100
+
+
+Candidate = namedtuple("Candidate", "id tags text risk_level")  # a version as ranking sees it (text: tags, title)
 
 
 @dataclass
@@ -65,30 +73,67 @@ def browse(client, advisor, chat, query, category, kind, today):
     the cost stays bounded however large the library grows.
     """
     audience = audience_for(client, advisor, chat, today) if chat else None
-    newest_first = (MaterialVersion.reviewed_at.desc(), MaterialVersion.id.desc())  # the index's order
-    window = _matching_ids(query, category, kind, today).order_by(*newest_first).limit(RANK_WINDOW).subquery()
-    score = (_score(audience) if audience else literal(0)).label("score")
-    stmt = (db.select(Material, MaterialVersion, score)
-            .join(MaterialVersion, MaterialVersion.material_id == Material.id)
-            .where(MaterialVersion.id.in_(db.select(window.c.id)))
-            # by the label: the score, two dozen LIKEs per version, is computed once, not again to sort
-            .order_by(*((score.desc(),) if audience else ()), *newest_first).limit(PAGE_SIZE + 1))
-    rows = db.session.execute(stmt).all()
+    window = fragments.kept(("library-window", query, category, kind, today), (versions.MATERIALS,),
+                            lambda: _window(query, category, kind, today))
+    ranked = _ranked(audience, window) if audience else [(candidate, 0) for candidate in window]
+    shown = ranked[:PAGE_SIZE]
+    rows = {version.id: (material, version) for material, version in db.session.execute(
+        db.select(Material, MaterialVersion).join(MaterialVersion, MaterialVersion.material_id == Material.id)
+        # checked again: a copy of the window may predate a withdrawal by the moment its version is raised
+        .where(MaterialVersion.id.in_([candidate.id for candidate, _ in shown]), shareable(by_id=True),
+               *_valid_on(today)))}
     trouble = bool(audience) and client.in_trouble()
-    items = [_item(audience, material, version, points, trouble) for material, version, points in rows[:PAGE_SIZE]]
-    return Library(audience, items, len(rows) > PAGE_SIZE, query or "", category or "", kind or "")
+    items = [_item(audience, *rows[candidate.id], points, trouble) for candidate, points in shown
+             if candidate.id in rows]
+    return Library(audience, items, len(ranked) > PAGE_SIZE, query or "", category or "", kind or "")
 
 
-def _matching_ids(query, category, kind, today):
-    """Ids of the shareable versions matching the search and filters."""
-    stmt = db.select(MaterialVersion.id).join(Material, Material.id == MaterialVersion.material_id) \
+def _window(query, category, kind, today):
+    """The newest RANK_WINDOW shareable versions matching the search and filters, as ranking candidates.
+
+    The same for every advisor and chat: kept while no material changes (fragments.kept), so the
+    words advisors search most cost a lookup, not a walk of the library.
+    """
+    stmt = db.select(MaterialVersion.id, MaterialVersion.tags, MaterialVersion.title, MaterialVersion.risk_level) \
+        .join(Material, Material.id == MaterialVersion.material_id) \
         .where(shareable(by_id=narrowed(query)), *_valid_on(today))
     if category:
         stmt = stmt.where(MaterialVersion.category == category)
     if kind:
         stmt = stmt.where(Material.kind == kind)
     condition = matching(query)
-    return stmt if condition is None else stmt.where(condition)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return [Candidate(id, frozenset(_folded(tags).split(",")), _folded(f"{tags},{title}"), level)
+            for id, tags, title, level in db.session.execute(stmt.order_by(*NEWEST_FIRST).limit(RANK_WINDOW))]
+
+
+def _ranked(audience, window):
+    """(candidate, points) best first; among equal points the newest first (the window's order)."""
+    tags = {_folded(tag) for tag in audience.tags[:20]}
+    topics = [_folded(topic) for topic in STAGE_TOPICS.get(audience.stage, ())] if audience.type == "contact" else []
+    fitting = [level for level in PRODUCT_LEVELS if not audience.blockers(level)]
+
+    def points(candidate):
+        """Tags the client has, a topic for their stage, a product level that fits them."""
+        return (TAG_POINTS * len(tags & candidate.tags) + TOPIC_POINTS * sum(t in candidate.text for t in topics)
+                + _risk_points(audience, fitting, candidate.risk_level))
+
+    return sorted(((candidate, points(candidate)) for candidate in window), key=lambda pair: -pair[1])
+
+
+def _risk_points(audience, fitting, level):
+    """Products at the clients' class score most, lower levels a little, unsuitable ones sink."""
+    if not audience.clients or level is None:  # a group of prospects only, or no product level: nothing to fit
+        return 0
+    if fitting and level == fitting[-1]:
+        return FIT_POINTS
+    return BELOW_POINTS if level in fitting else UNSUITABLE_POINTS
+
+
+def _folded(text):
+    """Text compared without case (tags typed as ETF or etf are one tag)."""
+    return (text or "").casefold()
 
 
 def _valid_on(today):
@@ -105,35 +150,6 @@ def _item(audience, material, version, points, trouble=False):
         held = "企业微信暂时无法访问，这个素材需要重新上传到企业微信，请稍后再发送"
     return Item(material, version, recommended=points > 0 and not blockers, suitable=not blockers,
                 blockers=blockers, held=held)
-
-
-def _score(audience):
-    """The recommendation score of a version for this audience, as an SQL expression."""
-    terms = [case((_has_tag(tag), TAG_POINTS), else_=0) for tag in audience.tags[:20]]
-    if audience.type == "contact":
-        terms += [case((or_(MaterialVersion.tags.like(contains(t), escape="\\"),
-                            MaterialVersion.title.like(contains(t), escape="\\")), TOPIC_POINTS), else_=0)
-                  for t in STAGE_TOPICS.get(audience.stage, ())]
-    terms.append(_risk_points(audience))
-    return sum(terms[1:], terms[0])
-
-
-def _risk_points(audience):
-    """Products at the clients' class score most, lower levels a little, unsuitable ones sink."""
-    if not audience.clients:  # a group of prospects only: no class to fit
-        return literal(0)
-    fitting = [lv for lv in PRODUCT_LEVELS if not audience.blockers(lv)]
-    if not fitting:
-        return case((MaterialVersion.risk_level.is_(None), 0), else_=UNSUITABLE_POINTS)
-    return case((MaterialVersion.risk_level.is_(None), 0),
-                (MaterialVersion.risk_level == fitting[-1], FIT_POINTS),
-                (MaterialVersion.risk_level.in_(fitting), BELOW_POINTS), else_=UNSUITABLE_POINTS)
-
-
-def _has_tag(tag):
-    """The version's comma-joined tags contain exactly this tag."""
-    return (literal(",") + MaterialVersion.tags + literal(",")).like(contains("," + tag + ","), escape="\\")
-
 
 
 def picture_of(material_id):

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 
 from ..extensions import db
 from ..models import LinkOpen, Material, MaterialVersion, Share, Staff, china_today, utcnow
@@ -87,23 +87,27 @@ def device_of(user_agent):
     return "desktop"
 
 
-def shares_for_contact(external_userid, limit=SHOWN_SHARES):
-    """What was sent to this client (by any advisor), newest first, with its opens (one query)."""
-    rows = db.session.execute(
-        db.select(MaterialVersion.title, Material.kind, func.coalesce(Staff.name, Share.advisor),
-                  func.coalesce(Share.result_at, Share.created_at), opens_of(Share.id), Share.first_opened_at)
-        .join(MaterialVersion, MaterialVersion.id == Share.version_id).join(Material, Material.id == Share.material_id)
-        .outerjoin(Staff, Staff.userid == Share.advisor)
-        .where(Share.target_type == "contact", Share.target_id == external_userid, Share.status == "sent")
-        .order_by(Share.created_at.desc()).limit(limit)).all()
-    return [SharedItem(title=title, kind=kind, advisor=advisor, sent_at=sent_at, opens=opens,
-                       first_opened_at=first, tracked=kind == "link")
-            for title, kind, advisor, sent_at, opens, first in rows]
-
-
 def opens_of(share_id):
     """The number of opens of a share, as a correlated subquery (an index lookup per share)."""
     return db.select(func.count(LinkOpen.id)).where(LinkOpen.share_id == share_id).scalar_subquery()
+
+
+# Built once, as the client panel's other statements (see insight/service.ACTIVE_FOLLOW).
+SHARES_TO_CONTACT = (
+    db.select(MaterialVersion.title, Material.kind, func.coalesce(Staff.name, Share.advisor),
+              func.coalesce(Share.result_at, Share.created_at), opens_of(Share.id), Share.first_opened_at)
+    .join(MaterialVersion, MaterialVersion.id == Share.version_id).join(Material, Material.id == Share.material_id)
+    .outerjoin(Staff, Staff.userid == Share.advisor)
+    .where(Share.target_type == "contact", Share.target_id == bindparam("external_userid"), Share.status == "sent")
+    .order_by(Share.created_at.desc()).limit(bindparam("limit")))
+
+
+def shares_for_contact(external_userid, limit=SHOWN_SHARES):
+    """What was sent to this client (by any advisor), newest first, with its opens (one query)."""
+    rows = db.session.execute(SHARES_TO_CONTACT, {"external_userid": external_userid, "limit": limit}).all()
+    return [SharedItem(title=title, kind=kind, advisor=advisor, sent_at=sent_at, opens=opens,
+                       first_opened_at=first, tracked=kind == "link")
+            for title, kind, advisor, sent_at, opens, first in rows]
 
 
 def _record_open(client, share, user_agent, remote_addr, now):
