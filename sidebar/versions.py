@@ -58,7 +58,8 @@ def _note(session, tables):
 @event.listens_for(Session, "after_flush")
 def _flushed(session, _context):
     """Objects added, changed or deleted (the lists still hold them after the flush)."""
-    _note(session, {obj.__table__.name for group in (session.new, session.dirty, session.deleted) for obj in group})
+    changed = [obj for obj in session.dirty if session.is_modified(obj)]  # not those set to the same values
+    _note(session, {obj.__table__.name for group in (session.new, changed, session.deleted) for obj in group})
 
 
 @event.listens_for(Session, "do_orm_execute")

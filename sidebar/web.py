@@ -1,7 +1,7 @@
 """Page-or-fragment rendering, error pages, and the headers every response carries."""
 from datetime import timezone
 
-from flask import jsonify, make_response, render_template, request
+from flask import jsonify, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -107,8 +107,19 @@ def percent(value, signed=False):
     return f"{value * 100:{'+' if signed else ''}.1f}%"
 
 
+def url_of_each(endpoint, name):
+    """A function id -> url_for(endpoint, name=id), at the cost of one url_for for a whole list.
+
+    The library lists 30 materials with two links each; url_for costs ~17 µs a call.
+    """
+    sentinel = 987654321
+    head, tail = url_for(endpoint, **{name: sentinel}).split(str(sentinel))
+    return lambda value: f"{head}{value}{tail}"
+
+
 def init_app(app):
     """Register error handlers, response headers and template filters."""
     app.jinja_env.filters.update(local_date=local_date, money=money, percent=percent)
+    app.jinja_env.globals.update(url_of_each=url_of_each)
     app.register_error_handler(HTTPException, handle_http_error)
     app.after_request(add_security_headers)
