@@ -14,7 +14,7 @@ from flask import Response, current_app
 from . import versions
 
 MAX_AGE = 60  # seconds
-SIZE = 1024  # copies per worker (a group panel is ~40 KB, a library window 200 ids)
+SIZE = 256  # copies per worker: at most ~45 MB (a group panel ~40 KB, a library window of 500 ~170 KB)
 
 
 class Copies:

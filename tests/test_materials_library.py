@@ -73,6 +73,19 @@ def test_for_a_client_recommended_materials_come_first_and_unsuitable_ones_are_m
     assert f'data-target="contact:{contact}"' in html
 
 
+def test_tags_match_without_case_and_a_topic_for_the_clients_stage_counts(library_app, shelf, world):
+    people = {c["external_userid"]: c for c in world["contacts"]}
+    follow = next(f for f in world["follows"] if f["userid"] == ADVISOR and people[f["external_userid"]]["unionid"])
+    contact = follow["external_userid"]
+    import_classes(library_app, {people[contact]["unionid"]: ("C3", 100, ["etf"])})  # a funded client: 新手 topics
+    shelf.get(f"/sidebar/contacts/{contact}")
+    html = shelf.get(f"/sidebar/materials?chat=contact:{contact}").get_data(as_text=True)
+    # ETF tag 3 + R3 fits C3 2 = 5; ETF tag 3 + 新手 topic 2 = 5, and newer: first among equals
+    assert titles(html)[:3] == ["新手入门：什么是ETF", "红利低波ETF定投话术", "开户福利海报"]
+    recommended = html[:html.index("全部物料")]
+    assert titles(recommended) == ["新手入门：什么是ETF", "红利低波ETF定投话术"]
+
+
 def test_a_search_made_again_shows_what_was_published_or_withdrawn_in_between(library_app, shelf, world):
     contact = next(f["external_userid"] for f in world["follows"] if f["userid"] == ADVISOR)
     assert shelf.get(f"/sidebar/contacts/{contact}").status_code == 200

@@ -28,7 +28,8 @@ STAGE_TOPICS = {None: ("开户",), "registered": ("开户",), "applying": ("开�
 TAG_POINTS, TOPIC_POINTS, FIT_POINTS, BELOW_POINTS, UNSUITABLE_POINTS = 3, 2, 2, 1, -100
 
 
-Candidate = namedtuple("Candidate", "id tags text risk_level")  # a version as ranking sees it (text: tags, title)
+# A version as ranking sees it: tags as ",a,b," and the title, both without case.
+Candidate = namedtuple("Candidate", "id tags title risk_level")
 
 
 @dataclass
@@ -104,19 +105,20 @@ def _window(query, category, kind, today):
     condition = matching(query)
     if condition is not None:
         stmt = stmt.where(condition)
-    return [Candidate(id, frozenset(_folded(tags).split(",")), _folded(f"{tags},{title}"), level)
+    return [Candidate(id, f",{_folded(tags)},", _folded(title), level)
             for id, tags, title, level in db.session.execute(stmt.order_by(*NEWEST_FIRST).limit(RANK_WINDOW))]
 
 
 def _ranked(audience, window):
     """(candidate, points) best first; among equal points the newest first (the window's order)."""
-    tags = {_folded(tag) for tag in audience.tags[:20]}
+    tags = {f",{_folded(tag)}," for tag in audience.tags[:20]}
     topics = [_folded(topic) for topic in STAGE_TOPICS.get(audience.stage, ())] if audience.type == "contact" else []
     fitting = [level for level in PRODUCT_LEVELS if not audience.blockers(level)]
 
     def points(candidate):
         """Tags the client has, a topic for their stage, a product level that fits them."""
-        return (TAG_POINTS * len(tags & candidate.tags) + TOPIC_POINTS * sum(t in candidate.text for t in topics)
+        return (TAG_POINTS * sum(tag in candidate.tags for tag in tags)
+                + TOPIC_POINTS * sum(t in candidate.tags or t in candidate.title for t in topics)
                 + _risk_points(audience, fitting, candidate.risk_level))
 
     return sorted(((candidate, points(candidate)) for candidate in window), key=lambda pair: -pair[1])
