@@ -1,7 +1,7 @@
 """Copies of what was computed from local data, kept in the worker's memory while that data is unchanged.
 
 A copy is keyed by everything it depends on — the caller's key (view, viewer, choices, today) plus
-the data versions of the kinds it reads (versions.py) — and is dropped after MAX_AGE seconds anyway,
+the data versions of what it reads (versions.py) — and is dropped after MAX_AGE seconds anyway,
 for what moves with the clock alone ("joined in the last 7 days"). Of rendered responses only htmx
 fragments are kept: a whole page carries the session's CSRF token.
 """
@@ -46,9 +46,9 @@ def init_app(app):
     app.extensions["copies"] = Copies()
 
 
-def kept(key, kinds, compute):
-    """compute(), or the value it gave for the same key while the data of `kinds` has not changed."""
-    copies, key = current_app.extensions["copies"], (key, versions.current(kinds))  # versions before data
+def kept(key, data, compute):
+    """compute(), or the value it gave for the same key while the data versions named in `data` are unchanged."""
+    copies, key = current_app.extensions["copies"], (key, versions.current(data))  # versions before data
     value = copies.get(key, _MISSING)
     if value is _MISSING:
         value = compute()
@@ -56,9 +56,9 @@ def kept(key, kinds, compute):
     return value
 
 
-def cached(key, kinds, render):
+def cached(key, data, render):
     """render()'s response, or a copy of the one rendered for the same key and data versions (200s only)."""
-    copies, key = current_app.extensions["copies"], (key, versions.current(kinds))  # versions before data
+    copies, key = current_app.extensions["copies"], (key, versions.current(data))  # versions before data
     copy = copies.get(key)
     if copy is not None:
         return Response(*copy)

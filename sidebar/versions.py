@@ -1,19 +1,25 @@
-"""Data versions: a counter per kind of data, raised after every commit that wrote that kind.
+"""Data versions: counters raised after every commit that wrote a kind of data, or one part of it.
 
-What is computed from local data (a rendered panel) can be kept while the counters of the kinds it
-read are unchanged: the counters live in the database, so every worker and host sees a change.
-Any write through the app's session counts — objects flushed and ORM insert/update/delete
-statements alike — so no writer has to remember to raise them.
+What is computed from local data (a rendered panel) can be kept while the counters of what it read
+are unchanged: the counters live in the database, so every worker and host sees a change. Any write
+through the app's session counts — objects flushed and ORM insert/update/delete statements alike —
+so no writer has to remember to raise them.
+
+Names: a write raises its kind (`follows`) and, where its rows say whose they are, that part
+(`follows:zhangwei`, `groups:wrOgQh…`); a statement whose rows are not known (a bulk update) raises
+`follows:*` instead. A reader of one part reads `kind:<part>` and `kind:*`; of the whole kind, `kind`.
+So a callback about one advisor's contact leaves every other advisor's copies in use.
 
 Why after the commit, not in the same transaction: a counter row written inside every writer's
-transaction would serialise them all (and deadlock two that take two counters in different orders).
+transaction would serialise them all (and deadlock two that take counters in different orders).
 A reader reads the counters before the data, so a copy is only ever kept under counters older than
 every change it lacks, and the raise right after that change's commit makes the copy unused.
 """
 import logging
 
 from flask_sqlalchemy.session import Session
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
@@ -29,54 +35,88 @@ KIND_OF_TABLE = {
     Staff.__tablename__: STAFF, Role.__tablename__: STAFF,
     Material.__tablename__: MATERIALS, MaterialVersion.__tablename__: MATERIALS,
 }
-WRITTEN = "sidebar_written_kinds"  # session.info key: kinds written in the open transaction
-_READ_ALL = select(DataVersion.name, DataVersion.version)
+# The column naming the part a row belongs to, for the kinds that are read one part at a time.
+PART_OF_TABLE = {GroupChat.__tablename__: "chat_id", GroupMember.__tablename__: "chat_id",
+                 GroupSnapshot.__tablename__: "chat_id", Follow.__tablename__: "userid"}
+WRITTEN = "sidebar_written_versions"  # session.info key: names written in the open transaction
+_READ = select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(bindparam("names", expanding=True)))
 
 
-def current(kinds):
-    """(version of each kind, in the order given), read in one statement; 0 for a kind never written."""
-    versions = dict(db.session.execute(_READ_ALL).tuples().all())
-    return tuple(versions.get(kind, 0) for kind in kinds)
+def part(kind, key):
+    """The names a reader of one part of a kind reads: that part, and writes to unknown parts."""
+    return (f"{kind}:{key}", f"{kind}:*")
 
 
-def raise_version(engine, kind):
-    """Raise the counter of one kind by one, in a transaction of its own (a lock held for one statement)."""
-    with engine.begin() as connection:
-        raised = connection.execute(update(DataVersion).where(DataVersion.name == kind)
-                                    .values(version=DataVersion.version + 1))
-        if raised.rowcount == 0:  # the first write of this kind ever
-            connection.execute(insert(DataVersion).values(name=kind, version=1))
+def current(names):
+    """(version of each name, in the order given), in one statement; 0 for a name never raised."""
+    versions = dict(db.session.execute(_READ, {"names": list(names)}).tuples().all())
+    return tuple(versions.get(name, 0) for name in names)
 
 
-def _note(session, tables):
-    """Remember the kinds of data these tables hold as written in the session's transaction."""
-    kinds = {KIND_OF_TABLE[name] for name in tables if name in KIND_OF_TABLE}
-    if kinds:
-        session.info.setdefault(WRITTEN, set()).update(kinds)
+def raise_versions(connection, names):
+    """Raise each counter by one (inserting it at 1), in one order for every writer: no two wait on each other."""
+    insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
+    for name in sorted(names):
+        connection.execute(insert(DataVersion).values(name=name, version=1).on_conflict_do_update(
+            index_elements=[DataVersion.name], set_={"version": DataVersion.version + 1}))
+
+
+def _note(session, names):
+    """Remember names as written in the session's transaction."""
+    if names:
+        session.info.setdefault(WRITTEN, set()).update(names)
+
+
+def _names_of_object(obj):
+    """The kind of a flushed object and the parts it was in, before and after the change."""
+    table = obj.__table__.name
+    kind = KIND_OF_TABLE.get(table)
+    if kind is None:
+        return set()
+    column = PART_OF_TABLE.get(table)
+    if column is None:
+        return {kind}
+    history = inspect(obj).attrs[column].history  # a row moved to another part changes both
+    return {kind} | {f"{kind}:{key}" for key in (history.sum() or [getattr(obj, column)])}
 
 
 @event.listens_for(Session, "after_flush")
 def _flushed(session, _context):
     """Objects added, changed or deleted (the lists still hold them after the flush)."""
     changed = [obj for obj in session.dirty if session.is_modified(obj)]  # not those set to the same values
-    _note(session, {obj.__table__.name for group in (session.new, changed, session.deleted) for obj in group})
+    _note(session, {name for group in (session.new, changed, session.deleted) for obj in group
+                    for name in _names_of_object(obj)})
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state):
-    """insert/update/delete statements on a model, e.g. bulk updates by primary key."""
-    if (state.is_insert or state.is_update or state.is_delete) and state.bind_mapper is not None:
-        _note(state.session, {state.bind_mapper.local_table.name})
+    """insert/update/delete statements on a model (e.g. bulk updates by primary key): parts unknown.
+
+    Run here to see how many rows they wrote: one that matched no row (a link by mobile that found
+    no profile) changes nothing.
+    """
+    if not (state.is_insert or state.is_update or state.is_delete) or state.bind_mapper is None:
+        return None
+    kind = KIND_OF_TABLE.get(state.bind_mapper.local_table.name)
+    if kind is None:
+        return None
+    result = state.invoke_statement()
+    if getattr(result, "rowcount", -1) != 0:  # not known (-1, or a bulk run by primary key) counts as written
+        _note(state.session, {kind, f"{kind}:*"})
+    return result
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session):
-    """Raise the counters of what the transaction wrote, on a connection of its own."""
-    for kind in sorted(session.info.pop(WRITTEN, ())):
-        try:
-            raise_version(session.get_bind(), kind)
-        except SQLAlchemyError:  # the data is committed; copies then expire by age only
-            log.exception("could not raise the data version of %s", kind)
+    """Raise the counters of what the transaction wrote, in a transaction of their own."""
+    names = session.info.pop(WRITTEN, None)
+    if not names:
+        return
+    try:
+        with session.get_bind().begin() as connection:
+            raise_versions(connection, names)
+    except SQLAlchemyError:  # the data is committed; copies then expire by age only
+        log.exception("could not raise the data versions of %s", sorted(names))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,4 +1,4 @@
-"""data versions: a counter per kind of data, so cached panels know when they are out of date
+"""data versions: counters per kind of data and part of one, so kept panels know when they are out of date
 
 Revision ID: 0008
 Revises: 0007
@@ -14,7 +14,7 @@ depends_on = None
 
 def upgrade():
     op.create_table('data_version',
-    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )

@@ -11,6 +11,7 @@ from itertools import groupby
 
 from sqlalchemy import and_, false, or_, select
 
+from .. import versions
 from ..extensions import db
 from ..identity.service import roles_of
 from ..models import (CHINA, RISK_LEVELS, ClientProfile, Follow, GroupChat, GroupMember, GroupSnapshot, Staff,
@@ -192,6 +193,16 @@ def group_panel(client, viewer, chat_id, window=DEFAULT_WINDOW, stage="", show_a
         bar=charts.share_bar(composition.stages, BUCKETS),
         conversion=_conversion(group, composition, current, profiles, window, today),
         movement=_movement(rows, names), members=members, hidden=hidden, stage=stage, counts=counts)
+
+
+def panel_data(viewer, chat_id):
+    """The data versions (versions.py) of what the viewer's panel of this group is computed from.
+
+    The group's members and snapshots, every profile (matched by unionid too), staff and roles; the
+    viewer's own follows — a manager's branch view reads everyone's.
+    """
+    follows = (versions.FOLLOWS,) if "manager" in roles_of(viewer) else versions.part(versions.FOLLOWS, viewer)
+    return (*versions.part(versions.GROUPS, chat_id), versions.PROFILES, versions.STAFF, *follows)
 
 
 def compositions(chat_ids, today=None):

@@ -3,7 +3,7 @@ from functools import partial
 
 from flask import Blueprint, abort, g, redirect, request, url_for
 
-from .. import fragments, versions
+from .. import fragments
 from ..extensions import wecom
 from ..identity.auth import login_required
 from ..models import china_today
@@ -70,10 +70,6 @@ def group_members(chat_id):
     return _group_view("insight/group_members.html", chat_id)
 
 
-# What a group panel is computed from: members and snapshots, profiles, who follows whom, staff and roles.
-GROUP_PANEL_DATA = (versions.GROUPS, versions.PROFILES, versions.FOLLOWS, versions.STAFF)
-
-
 def _group_view(page, chat_id):
     """The group panel's page or fragment for the signed-in viewer, the window and filter the request asks for.
 
@@ -87,7 +83,8 @@ def _group_view(page, chat_id):
         return _private(render(page, panel=build()))
     _authorised(service.find_group, chat_id)
     key = (page, chat_id, g.userid, choices, china_today(), wecom().in_trouble())
-    return _private(fragments.cached(key, GROUP_PANEL_DATA, lambda: render(page, panel=build())))
+    return _private(fragments.cached(key, group_insight.panel_data(g.userid, chat_id),
+                                     lambda: render(page, panel=build())))
 
 
 def _group_panel(chat_id, window, stage, show_all):

@@ -39,9 +39,9 @@ class Staff(db.Model):
 
 
 class DataVersion(db.Model):
-    """A counter per kind of data, raised after every commit that wrote it (sidebar/versions.py)."""
+    """A counter per kind of data or part of one, raised after every commit that wrote it (sidebar/versions.py)."""
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
