@@ -95,17 +95,19 @@ class ClientPanel:
 def client_panel(client, viewer, external_userid, today=None):
     """The panel for viewer, logged as a view of the client; NotVisible when not theirs."""
     today = today or china_today()
-    follow, read_only = _viewable_follow(client, viewer, external_userid)
-    # Logged first: the commit expires what the session holds, so everything shown is read after it
-    # (reading it before meant reading the follow, the contact and the profile twice).
-    db.session.add(ClientView(userid=viewer, external_userid=external_userid))
-    db.session.commit()
-    others = [f for f in _active_follows(external_userid) if f.userid != follow.userid]  # refreshes follow too
+    follows = _active_follows(external_userid)  # the viewer's own among them authorises the usual open
+    follow, read_only = next((f for f in follows if f.userid == viewer), None), False
+    if follow is None:  # not stored yet, or a manager's view of a branch client: the slow way
+        follow, read_only = _viewable_follow(client, viewer, external_userid)
+        follows = _active_follows(external_userid)
+    others = [f for f in follows if f.userid != follow.userid]
     profile = profile_of(external_userid)
     notes = latest_notes(external_userid)
     names = staff_names({f.userid for f in others} | {n.author for n in notes} | {follow.userid})
     for colleague in {f.userid for f in others} - names.keys():  # never seen: ask WeCom once
         names[colleague] = _staff_name(client, colleague)
+    series, shares = _series(profile, today), shares_for_contact(external_userid)
+    _log_view(viewer, external_userid)
     return ClientPanel(
         contact=follow.contact, follow=follow, read_only=read_only,
         colleagues=[names.get(f.userid, f.userid) for f in others],
@@ -114,8 +116,23 @@ def client_panel(client, viewer, external_userid, today=None):
         tags=[t for t in follow.tags if t.get("group_name") != PROFILE_GROUP],
         profile=profile, account=mask_account(profile.account_id) if profile else None,
         steps=journey(follow, profile), dormant=is_dormant(profile, today), risk=risk_of(profile, today),
-        trend=charts.trend(_series(profile, today)), mix=charts.mix_bar(profile.asset_mix if profile else None),
-        notes=notes, authors=names, shares=shares_for_contact(external_userid))
+        trend=charts.trend(series), mix=charts.mix_bar(profile.asset_mix if profile else None),
+        notes=notes, authors=names, shares=shares)
+
+
+def _log_view(viewer, external_userid):
+    """Record the view before anything is shown; what the panel read stays as read.
+
+    A commit expires every loaded object by default, and the template would then read the follow,
+    the contact, the profile and each note again, one statement each.
+    """
+    session = db.session()
+    session.add(ClientView(userid=viewer, external_userid=external_userid))
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def add_note(client, author, external_userid, body):
