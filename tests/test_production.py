@@ -119,9 +119,8 @@ def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_datab
 
 
 @pytest.mark.skipif(bool(POSTGRES), reason="SQLite's write-ahead log")
-def test_a_serving_worker_checkpoints_sqlite_in_its_own_thread_not_in_a_commit(tmp_path, emulator, monkeypatch):
-    monkeypatch.setitem(SQLITE_SETTINGS, "wal_autocheckpoint", SQLITE_SETTINGS["wal_autocheckpoint"])  # restored after
-    app = make_app(tmp_path / "wal.db", emulator.url)
+def test_a_serving_worker_checkpoints_sqlite_in_its_own_thread_not_in_a_commit(tmp_path, emulator):
+    app, before = make_app(tmp_path / "wal.db", emulator.url), dict(SQLITE_SETTINGS)
     stop = threading.Event()
     checkpoint_in_background(app, every=0.5, backstop_pages=100_000, stop=stop)
     try:
@@ -135,6 +134,7 @@ def test_a_serving_worker_checkpoints_sqlite_in_its_own_thread_not_in_a_commit(t
         assert (tmp_path / "wal.db").stat().st_size >= size + 8_000_000, "the WAL was copied into the database"
     finally:
         stop.set()
+        SQLITE_SETTINGS.update(before)  # this test process is not a serving worker
 
 
 def signed_in_session(base, userid):
