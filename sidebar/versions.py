@@ -54,7 +54,7 @@ def current(names):
 
 
 def raise_versions(connection, names):
-    """Raise each counter by one (inserting it at 1), in one order for every writer: no two wait on each other."""
+    """Raise each counter by one (inserting it at 1), in one order for every writer: two never deadlock."""
     insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
     for name in sorted(names):
         connection.execute(insert(DataVersion).values(name=name, version=1).on_conflict_do_update(
