@@ -8,6 +8,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -87,6 +88,11 @@ def init_wecom(app, table):
 def wecom():
     """The current app's WeCom client."""
     return current_app.extensions["wecom"]
+
+
+def upsert(bind, table):
+    """INSERT … ON CONFLICT for bind's database (SQLite and PostgreSQL; other dialects have none)."""
+    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def commit_upsert(write, *args):

@@ -4,10 +4,9 @@ import time
 
 from flask import current_app
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import TooManyRequests
 
-from .extensions import db
+from .extensions import db, upsert
 from .models import RateLimit
 
 CLEANUP_CHANCE = 0.01  # now and then, forget windows that are long over
@@ -18,8 +17,7 @@ def allow(key, limit, window_seconds, now=None):
     """Count a hit for key; False once the key has had `limit` hits in the current window."""
     now = int(now or time.time())
     window = now - now % window_seconds  # the window's start, epoch seconds
-    insert = (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert
-    stmt = insert(RateLimit).values(key=key[:80], window=window, hits=1)
+    stmt = upsert(db.engine, RateLimit).values(key=key[:80], window=window, hits=1)
     stmt = stmt.on_conflict_do_update(index_elements=[RateLimit.key], set_={
         "hits": db.case((RateLimit.window == window, RateLimit.hits + 1), else_=1),
         "window": window,

@@ -19,10 +19,9 @@ import logging
 
 from flask_sqlalchemy.session import Session
 from sqlalchemy import bindparam, event, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from .extensions import db
+from .extensions import db, upsert
 from .models import (ClientProfile, DataVersion, Follow, GroupChat, GroupMember, GroupSnapshot, Material,
                      MaterialVersion, Role, Staff)
 
@@ -55,9 +54,8 @@ def current(names):
 
 def raise_versions(connection, names):
     """Raise each counter by one (inserting it at 1), in one order for every writer: two never deadlock."""
-    insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
     for name in sorted(names):
-        connection.execute(insert(DataVersion).values(name=name, version=1).on_conflict_do_update(
+        connection.execute(upsert(connection, DataVersion).values(name=name, version=1).on_conflict_do_update(
             index_elements=[DataVersion.name], set_={"version": DataVersion.version + 1}))
 
 

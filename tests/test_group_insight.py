@@ -470,7 +470,8 @@ def test_a_reopened_panel_is_reused_until_any_of_its_data_changes(app, seed):
     unionid = next(m["unionid"] for m in world["prospects"] if m["external_userid"] == prospect)
     row = {**next(iter(current.values())), "account_id": "990000000001", "unionid": unionid, "mobile": None,
            "stage": "funded", "stage_dates": {"funded": TODAY.isoformat()}}
-    imported = app.test_client().post("/api/v1/client-profiles", json=[row], headers={"Authorization": f"Bearer {TOKEN}"})
+    imported = app.test_client().post("/api/v1/client-profiles", json=[row],
+                                      headers={"Authorization": f"Bearer {TOKEN}"})
     assert imported.status_code == 200 and imported.get_json()["accepted"] == 1, imported.get_json()
     html = open_group(owner, room["chat_id"], show="all")
     assert dict(member_rows(html))[prospect] == "funded" and shown(html)["stages"] != shown(first)["stages"]
