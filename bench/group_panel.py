@@ -28,6 +28,7 @@ from sqlalchemy import insert  # noqa: E402
 from sidebar import create_app  # noqa: E402
 from sidebar.extensions import db, wecom  # noqa: E402
 from sidebar.insight.group import group_panel  # noqa: E402
+from sidebar.insight.service import find_group  # noqa: E402
 from sidebar.insight.snapshot import record_snapshots  # noqa: E402
 from sidebar.models import (ClientProfile, ExternalContact, Follow, GroupChat, GroupMember,  # noqa: E402
                             GroupSnapshot, Staff, china_today, utcnow)
@@ -76,7 +77,7 @@ def time_panel(app, renders):
         g.userid = OWNER
         for _ in range(renders):
             started = time.perf_counter()
-            panel = group_panel(wecom(), OWNER, BIG)
+            panel = group_panel(find_group(wecom(), OWNER, BIG), OWNER)
             render_template("insight/_group.html", panel=panel)
             times.append(time.perf_counter() - started)
     return times

@@ -57,15 +57,14 @@ def kept(key, data, compute):
 
 
 def cached(key, data, render):
-    """render()'s response, or a copy of the one rendered for the same key and data versions (200s only)."""
-    copies, key = current_app.extensions["copies"], (key, versions.current(data))  # versions before data
-    copy = copies.get(key)
-    if copy is not None:
-        return Response(*copy)
-    response = render()
-    if response.status_code == 200:
-        copies.put(key, (response.get_data(), response.status_code, list(response.headers.items())))
-    return response
+    """render()'s response, or a copy of the one rendered for the same key and data versions."""
+    body, status, headers = kept(key, data, lambda: _parts(render()))
+    return Response(body, status, headers)
+
+
+def _parts(response):
+    """What a response needs to be sent again: body, status and the view's own headers (no cookie yet)."""
+    return response.get_data(), response.status_code, list(response.headers.items())
 
 
 _MISSING = object()

@@ -18,7 +18,7 @@ from ..models import (CHINA, RISK_LEVELS, ClientProfile, Follow, GroupChat, Grou
                       china_today, utcnow)
 from . import charts
 from .client import Risk, is_dormant, risk_of
-from .service import find_group, staff_names
+from .service import staff_names
 
 MEMBER_LIMIT = 500  # WeCom's cap on a customer group
 MOVEMENT_DAYS = 7
@@ -170,12 +170,12 @@ class GroupPanel:
 
 # -- the panel ------------------------------------------------------------------------------------
 
-def group_panel(client, viewer, chat_id, window=DEFAULT_WINDOW, stage="", show_all=False, today=None):
-    """The group panel for a viewer who may see the group; NotVisible otherwise."""
+def group_panel(group, viewer, window=DEFAULT_WINDOW, stage="", show_all=False, today=None):
+    """The panel of a group the viewer may see (service.find_group authorised it)."""
     if window not in WINDOWS or (stage and stage not in FILTERS):
         raise InvalidChoice(window if window not in WINDOWS else stage)
     today = today or china_today()
-    group = find_group(client, viewer, chat_id)
+    chat_id = group.chat_id
     since = utcnow() - timedelta(days=MOVEMENT_DAYS)
     matched = _members_with_profiles([GroupMember.chat_id == chat_id,
                                       or_(GroupMember.left_at.is_(None), GroupMember.left_at >= since)], viewer)

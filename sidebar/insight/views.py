@@ -1,6 +1,4 @@
 """The client panel and the group panel of the sidebar."""
-from functools import partial
-
 from flask import Blueprint, abort, g, redirect, request, url_for
 
 from .. import fragments
@@ -78,22 +76,19 @@ def _group_view(page, chat_id):
     """
     choices = (request.args.get("window", group_insight.DEFAULT_WINDOW), request.args.get("stage", ""),
                request.args.get("show") == "all")
-    build = partial(_group_panel, chat_id, *choices)
+    group = _authorised(service.find_group, chat_id)
+
+    def rendered():
+        """The panel as the group's data is now."""
+        try:
+            return render(page, panel=group_insight.group_panel(group, g.userid, *choices))
+        except group_insight.InvalidChoice:
+            abort(400, "没有这个时间范围或成员筛选")
+
     if not wants_fragment():
-        return _private(render(page, panel=build()))
-    _authorised(service.find_group, chat_id)
+        return _private(rendered())
     key = (page, chat_id, g.userid, choices, china_today(), wecom().in_trouble())
-    return _private(fragments.cached(key, group_insight.panel_data(g.userid, chat_id),
-                                     lambda: render(page, panel=build())))
-
-
-def _group_panel(chat_id, window, stage, show_all):
-    """The group panel for the signed-in viewer."""
-    try:
-        return _authorised(partial(group_insight.group_panel, window=window, stage=stage, show_all=show_all),
-                           chat_id)
-    except group_insight.InvalidChoice:
-        abort(400, "没有这个时间范围或成员筛选")
+    return _private(fragments.cached(key, group_insight.panel_data(g.userid, chat_id), rendered))
 
 
 def _authorised(build, object_id):
