@@ -210,3 +210,39 @@ def test_a_document_of_ten_thousand_parts_is_accepted(library_app, editor, zip64
     assert upload(editor, "file", crafted_zip(numbered(10_000), zip64=zip64), "big.docx").status_code == 303
     with library_app.app_context():
         assert db.session.scalar(db.select(StoredFile.extension)) == "docx"
+
+
+@pytest.mark.parametrize("asked,saved", [
+    ("../../etc/研报.pdf", "研报.pdf"),
+    ("C:\\Users\\x\\季报.exe", "季报.pdf"),
+    ("invoice\u202efdp.exe", "invoicefdp.pdf"),  # RLO would show it as invoiceexe.pdf
+    ("a\u2066b\u200fc\u2028d.pdf", "abcd.pdf"),
+    ("report\r\nSet-Cookie: session=x.pdf", "reportSet-Cookie session=x.pdf"),
+    ("长" * 300 + ".pdf", "长" * 80 + ".pdf"),
+])
+def test_the_name_a_file_is_served_under_is_cleaned(library_app, editor, asked, saved):
+    from werkzeug.http import parse_options_header
+
+    data = samples.pdf()
+    assert upload(editor, "file", data, "note.pdf", "application/pdf").status_code == 303
+    served = editor.get(f"/console/files/{hashlib.sha256(data).hexdigest()}", query_string={"name": asked})
+    assert served.status_code == 200
+    header = served.headers["Content-Disposition"]
+    assert header.isascii() and "\r" not in header and "\n" not in header
+    assert parse_options_header(header) == ("attachment", {"filename": saved}), "what the browser saves"
+
+
+def test_a_chinese_name_has_an_ascii_fallback_beside_filename_star(library_app, editor):
+    data = samples.pdf()
+    upload(editor, "file", data, "note.pdf", "application/pdf")
+    served = editor.get(f"/console/files/{hashlib.sha256(data).hexdigest()}", query_string={"name": "研报.pdf"})
+    assert served.headers["Content-Disposition"] == \
+        "attachment; filename=file.pdf; filename*=UTF-8''%E7%A0%94%E6%8A%A5.pdf", "not the hidden file .pdf"
+
+
+def test_console_files_are_never_kept_by_a_cache(library_app, editor):
+    data = samples.png()
+    upload(editor, "image", data, "draft.png", "image/png")
+    served = editor.get(f"/console/files/{hashlib.sha256(data).hexdigest()}")
+    assert served.status_code == 200
+    assert served.headers["Cache-Control"] == "private, no-store", "a draft is not for any cache, shared or not"

@@ -149,9 +149,13 @@ def check_directory(entries, size, records):
 
 
 def display_name(filename, extension):
-    """The uploader's name without folders or control characters, ending in the sniffed extension."""
+    """The uploader's name, safe to show and to send in a header, ending in the sniffed extension.
+
+    Without folders, control or format (bidi) characters, line separators, or what Windows forbids.
+    """
     base = re.split(r"[\\/]", filename or "")[-1]
-    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base)
+                   if unicodedata.category(ch)[0] != "C" and ch not in "\u2028\u2029")
     base = re.sub(r'["<>:|?*]', "", base).strip(" .")
     stem = base.rsplit(".", 1)[0] if "." in base else base
     return f"{(stem or 'file')[:NAME_MAX]}.{extension}"
