@@ -46,6 +46,12 @@ def opens(app):
         return [(o.device, o.network) for o in rows]
 
 
+def dated(app, material, column, days):
+    """Set a material's valid_from or valid_until, days from today in China, after it was shared."""
+    day = china_today() + timedelta(days=days)
+    run_sql(app, f"UPDATE material_version SET {column} = '{day.isoformat()}' WHERE material_id = {material}")
+
+
 def test_the_first_open_redirects_records_and_tells_the_advisor_once(library_app, emulator, sent_article):
     _, token, _, name, _ = sent_article
     phone = library_app.test_client()  # the client's phone: no session of ours
@@ -108,12 +114,6 @@ def test_an_article_valid_until_today_in_china_is_still_open(library_app, sent_a
     assert phone.get(f"/r/{token}", headers={"User-Agent": IPHONE}).status_code == 302
     assert phone.get(f"/r/{token}/cover").status_code == 200
     assert len(opens(library_app)) == 1
-
-
-def dated(app, material, column, days):
-    """Set a material's valid_from or valid_until, days from today in China, after it was shared."""
-    day = china_today() + timedelta(days=days)
-    run_sql(app, f"UPDATE material_version SET {column} = '{day.isoformat()}' WHERE material_id = {material}")
 
 
 def test_a_head_request_answers_like_a_get_but_is_no_open(library_app, emulator, sent_article):
