@@ -120,6 +120,30 @@ def uses_search_index(query):
     return "_trgm" in plan and "Seq Scan on material_version" not in plan
 
 
+@pytest.mark.parametrize("column,days", [("valid_until", -1), ("valid_from", 1)], ids=["expired", "not-yet-valid"])
+def test_the_poster_of_a_material_outside_its_dates_is_not_served(library_app, column, days):
+    from datetime import timedelta
+
+    from sidebar.models import china_today
+
+    live = publish(library_app, "image", title="在期海报")
+    dated = publish(library_app, "image", title="不在期海报", **{column: china_today() + timedelta(days=days)})
+    advisor = signed_in(library_app, ADVISOR)
+    assert advisor.get(f"/sidebar/materials/{dated}/thumb").status_code == 404
+    served = advisor.get(f"/sidebar/materials/{live}/thumb")
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/png"
+    assert served.headers["Cache-Control"] == "private, max-age=3600", "the advisor's browser only, never a shared cache"
+
+
+def test_the_poster_of_a_withdrawn_material_is_not_served(library_app):
+    material = publish(library_app, "image", title="下架海报")
+    advisor = signed_in(library_app, ADVISOR)
+    assert advisor.get(f"/sidebar/materials/{material}/thumb").status_code == 200
+    compliance = signed_in(library_app, "sunli")
+    compliance.post(f"/console/materials/{material}/withdraw", data={"csrf_token": compliance.csrf})
+    assert advisor.get(f"/sidebar/materials/{material}/thumb").status_code == 404
+
+
 def test_search_stays_fast_at_ten_thousand_materials(library_app):
     """10,000 approved materials: an indexed substring search answers in milliseconds, not a scan in Python."""
     from sqlalchemy import select, text

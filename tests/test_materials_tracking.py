@@ -1,12 +1,16 @@
-"""Tracked links (雷达): opens recorded without whole IPs, the advisor told once, the client panel lists them."""
+"""Tracked links (雷达): opens recorded without whole IPs, the advisor told once, the client panel lists them.
+
+Offline articles, HEAD requests and preview fetchers record nothing and tell nobody.
+"""
 import re
+from datetime import timedelta
 
 import pytest
 import requests
 
-from conftest import database_dump, in_one_window, publish, signed_in
+from conftest import database_dump, in_one_window, publish, run_sql, signed_in
 from sidebar.extensions import db
-from sidebar.models import LinkOpen, Share
+from sidebar.models import LinkOpen, Share, china_today
 
 ADVISOR = "zhangwei"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 MicroMessenger/8.0.44"
@@ -42,6 +46,12 @@ def opens(app):
         return [(o.device, o.network) for o in rows]
 
 
+def dated(app, material, column, days):
+    """Set a material's valid_from or valid_until, days from today in China, after it was shared."""
+    day = china_today() + timedelta(days=days)
+    run_sql(app, f"UPDATE material_version SET {column} = '{day.isoformat()}' WHERE material_id = {material}")
+
+
 def test_the_first_open_redirects_records_and_tells_the_advisor_once(library_app, emulator, sent_article):
     _, token, _, name, _ = sent_article
     phone = library_app.test_client()  # the client's phone: no session of ours
@@ -75,14 +85,83 @@ def test_the_advisor_checking_their_own_card_is_not_an_open(library_app, emulato
     assert opens(library_app) == [] and app_messages(emulator) == []
 
 
-def test_a_withdrawn_article_is_offline_but_the_open_is_recorded(library_app, sent_article):
+def test_a_withdrawn_article_answers_410_records_nothing_and_its_cover_is_gone(library_app, emulator, sent_article):
     _, token, _, _, material = sent_article
     compliance = signed_in(library_app, "sunli")
     compliance.post(f"/console/materials/{material}/withdraw", data={"csrf_token": compliance.csrf})
-    gone = library_app.test_client().get(f"/r/{token}")
+    phone = library_app.test_client()
+    gone = phone.get(f"/r/{token}", headers={"User-Agent": IPHONE})
     assert gone.status_code == 410
     assert "该内容已下线" in gone.get_data(as_text=True)
+    assert opens(library_app) == [] and app_messages(emulator) == [], "nobody read it: no open, no message"
+    assert phone.get(f"/r/{token}/cover").status_code == 410
+
+
+@pytest.mark.parametrize("column,days", [("valid_until", -1), ("valid_from", 1)], ids=["expired", "not-yet-valid"])
+def test_an_article_outside_its_dates_answers_410_and_records_nothing(library_app, emulator, sent_article, column, days):
+    _, token, _, _, material = sent_article
+    dated(library_app, material, column, days)
+    phone = library_app.test_client()
+    assert phone.get(f"/r/{token}", headers={"User-Agent": IPHONE}).status_code == 410
+    assert phone.get(f"/r/{token}/cover").status_code == 410
+    assert opens(library_app) == [] and app_messages(emulator) == []
+
+
+def test_an_article_valid_until_today_in_china_is_still_open(library_app, sent_article):
+    _, token, _, _, material = sent_article
+    dated(library_app, material, "valid_until", 0)
+    phone = library_app.test_client()
+    assert phone.get(f"/r/{token}", headers={"User-Agent": IPHONE}).status_code == 302
+    assert phone.get(f"/r/{token}/cover").status_code == 200
     assert len(opens(library_app)) == 1
+
+
+def test_a_head_request_answers_like_a_get_but_is_no_open(library_app, emulator, sent_article):
+    _, token, *_ = sent_article
+    phone = library_app.test_client()
+    head = phone.head(f"/r/{token}", headers={"User-Agent": IPHONE})
+    assert head.status_code == 302 and head.location == "https://research.example.com/q4"
+    assert opens(library_app) == [] and app_messages(emulator) == []
+    assert phone.get(f"/r/{token}", headers={"User-Agent": IPHONE}).status_code == 302
+    assert len(opens(library_app)) == 1 and len(app_messages(emulator)) == 1
+
+
+@pytest.mark.parametrize("agent", [
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "TelegramBot (like TwitterBot)",
+    "WhatsApp/2.23.20.0 A",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5",
+    "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "curl/8.5.0",
+    "python-requests/2.31.0",
+])
+def test_preview_fetchers_and_crawlers_get_the_redirect_but_are_no_open(library_app, emulator, sent_article, agent):
+    _, token, *_ = sent_article
+    response = library_app.test_client().get(f"/r/{token}", headers={"User-Agent": agent})
+    assert response.status_code == 302 and response.location == "https://research.example.com/q4"
+    assert opens(library_app) == [] and app_messages(emulator) == []
+
+
+@pytest.mark.parametrize("agent,device", [
+    (IPHONE, "phone"),  # WeChat's in-app browser: the client reading
+    ("Mozilla/5.0 (Linux; Android 12; CUBOT KingKong 9) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
+     "phone"),
+    (DESKTOP + " wxwork/4.1.30 MicroMessenger/7.0.1", "desktop"),
+])
+def test_people_in_wechat_wecom_and_browsers_are_counted(library_app, sent_article, agent, device):
+    _, token, *_ = sent_article
+    library_app.test_client().get(f"/r/{token}", headers={"User-Agent": agent},
+                                  environ_base={"REMOTE_ADDR": "203.0.113.5"})
+    assert opens(library_app) == [(device, "203.0.113.0/24")]
+
+
+def test_covers_are_kept_by_the_viewer_only_and_not_for_long(library_app, sent_article):
+    _, token, *_ = sent_article
+    cover = library_app.test_client().get(f"/r/{token}/cover")
+    assert cover.status_code == 200
+    assert cover.headers["Cache-Control"] == "private, max-age=3600", "no shared cache keeps it past a withdrawal"
 
 
 def test_opening_links_is_rate_limited_per_network(library_app, sent_article):

@@ -149,3 +149,100 @@ def test_an_upload_folder_inside_static_is_refused_at_start(tmp_path, emulator):
     with pytest.raises(ConfigError, match="SIDEBAR_UPLOAD_DIR"):
         make_app(tmp_path / "x.db", emulator.url,
                  SIDEBAR_UPLOAD_DIR=os.path.join(os.path.dirname(__file__), "..", "static", "uploads"))
+
+
+OFFICE_PARTS = ["[Content_Types].xml", "word/document.xml"]
+
+
+def crafted_zip(records, entries=None, unpacked=0, zip64=False):
+    """A zip of empty entries written by hand, as small as its directory: every record points at one local header.
+
+    records: the directory's names; entries: what the end record declares (the true count unless a lie is
+    wanted); unpacked: the size each record declares unpacked; zip64: the counts in a Zip64 end record.
+    """
+    import struct
+
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 33, 0, 0, 0, 1, 0) + b"x"
+    directory = b"".join(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 33, 0, 0, unpacked,
+                                     len(name.encode()), 0, 0, 0, 0, 0, 0) + name.encode() for name in records)
+    entries = len(records) if entries is None else entries
+    tail = b""
+    if zip64:
+        at = len(local) + len(directory)
+        tail = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, len(directory),
+                           len(local)) + struct.pack("<4sLQL", b"PK\x06\x07", 0, at, 1)
+        entries, size, offset = 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF
+    else:
+        size, offset = len(directory), len(local)
+    return local + directory + tail + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, min(entries, 0xFFFF),
+                                                  min(entries, 0xFFFF), size, offset, 0)
+
+
+def numbered(count):
+    """The Office parts and empty entries up to count records."""
+    return OFFICE_PARTS + [f"e/{index:x}" for index in range(count - len(OFFICE_PARTS))]
+
+
+def test_a_zip_of_two_hundred_thousand_entries_is_refused_from_its_end_record(library_app, editor):
+    data = crafted_zip(numbered(200_000))
+    assert len(data) < 11 * MB, "small on disk: the directory is the whole file"
+    response = upload(editor, "file", data, "年报.docx")
+    assert response.status_code == 400
+    assert "文档内部文件过多（上限 10,000 个）" in response.get_data(as_text=True)
+    assert nothing_stored(library_app)
+
+
+@pytest.mark.parametrize("data,reason", [
+    (crafted_zip(numbered(10_001)), "文档内部文件过多"),
+    (crafted_zip(numbered(10_001), entries=2), "文档内部文件过多"),  # the end record lies: the records count
+    (crafted_zip(numbered(70_000), zip64=True), "文档内部文件过多"),
+    (crafted_zip(OFFICE_PARTS + ["word/media/a.bin"], unpacked=200 * MB), "文档解压后超过 500 MB"),
+], ids=["one-over", "lying-end-record", "zip64", "bomb"])
+def test_zips_bigger_than_a_document_are_refused_with_the_reason(library_app, editor, data, reason):
+    response = upload(editor, "file", data, "deck.docx")
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+    assert nothing_stored(library_app)
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_a_document_of_ten_thousand_parts_is_accepted(library_app, editor, zip64):
+    assert upload(editor, "file", crafted_zip(numbered(10_000), zip64=zip64), "big.docx").status_code == 303
+    with library_app.app_context():
+        assert db.session.scalar(db.select(StoredFile.extension)) == "docx"
+
+
+@pytest.mark.parametrize("asked,saved", [
+    ("../../etc/研报.pdf", "研报.pdf"),
+    ("C:\\Users\\x\\季报.exe", "季报.pdf"),
+    ("invoice\u202efdp.exe", "invoicefdp.pdf"),  # RLO would show it as invoiceexe.pdf
+    ("a\u2066b\u200fc\u2028d.pdf", "abcd.pdf"),
+    ("report\r\nSet-Cookie: session=x.pdf", "reportSet-Cookie session=x.pdf"),
+    ("长" * 300 + ".pdf", "长" * 80 + ".pdf"),
+])
+def test_the_name_a_file_is_served_under_is_cleaned(library_app, editor, asked, saved):
+    from werkzeug.http import parse_options_header
+
+    data = samples.pdf()
+    assert upload(editor, "file", data, "note.pdf", "application/pdf").status_code == 303
+    served = editor.get(f"/console/files/{hashlib.sha256(data).hexdigest()}", query_string={"name": asked})
+    assert served.status_code == 200
+    header = served.headers["Content-Disposition"]
+    assert header.isascii() and "\r" not in header and "\n" not in header
+    assert parse_options_header(header) == ("attachment", {"filename": saved}), "what the browser saves"
+
+
+def test_a_chinese_name_has_an_ascii_fallback_beside_filename_star(library_app, editor):
+    data = samples.pdf()
+    upload(editor, "file", data, "note.pdf", "application/pdf")
+    served = editor.get(f"/console/files/{hashlib.sha256(data).hexdigest()}", query_string={"name": "研报.pdf"})
+    assert served.headers["Content-Disposition"] == \
+        "attachment; filename=file.pdf; filename*=UTF-8''%E7%A0%94%E6%8A%A5.pdf", "not the hidden file .pdf"
+
+
+def test_console_files_are_never_kept_by_a_cache(library_app, editor):
+    data = samples.png()
+    upload(editor, "image", data, "draft.png", "image/png")
+    served = editor.get(f"/console/files/{hashlib.sha256(data).hexdigest()}")
+    assert served.status_code == 200
+    assert served.headers["Cache-Control"] == "private, no-store", "a draft is not for any cache, shared or not"

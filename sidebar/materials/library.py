@@ -154,11 +154,14 @@ def _item(audience, material, version, points, trouble=False):
                 blockers=blockers, held=held)
 
 
-def picture_of(material_id):
-    """The StoredFile of a live material's picture (the poster, or a card's cover), or None."""
+def picture_of(material_id, today):
+    """The StoredFile of a shareable material's picture (the poster, or a card's cover), or None.
+
+    None as well for a material withdrawn, expired or not yet valid: the library no longer shows it.
+    """
     row = db.session.execute(db.select(Material.kind, MaterialVersion.file_sha, MaterialVersion.cover_sha)
                              .join(MaterialVersion, MaterialVersion.material_id == Material.id)
-                             .where(Material.id == material_id, shareable())).first()
+                             .where(Material.id == material_id, shareable(), *_valid_on(today))).first()
     if row is None:
         return None
     return db.session.get(StoredFile, row.file_sha if row.kind == "image" else row.cover_sha or "")

@@ -13,8 +13,23 @@ from ..wecom import WeComError
 from .review import state_of
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,32}")
+# "bot": opens recorded before fetchers were left out (below) keep their label.
 DEVICE_LABELS = {"phone": "手机", "tablet": "平板", "desktop": "电脑", "bot": "程序", "unknown": "未知设备"}
 SHOWN_SHARES = 10
+# Programs that fetch a link with no person reading it; they get the redirect but are no open.
+# - link previews of chat apps: Slackbot, TelegramBot, Discordbot, LinkedInBot, Twitterbot,
+#   facebookexternalhit (Facebook, Messenger, and iMessage, which sends it too), WhatsApp,
+#   SkypeUriPreview (Skype, Teams), Embedly, Iframely, and anything naming itself a "preview";
+# - search and AI crawlers: Googlebot, bingbot, Applebot, GPTBot, Baiduspider, Sogou/360/Yisou/Bytespider;
+# - HTTP tools and libraries: curl, Wget, python-requests/urllib/httpx, aiohttp, Go, Java, Apache
+#   HttpClient, headless Chrome.
+# WeChat and WeCom draw our news card from the title and picture we send with it; their in-app
+# browsers (MicroMessenger, wxwork) are a person reading, and count. A checker of theirs that
+# poses as a phone cannot be told apart by its agent; one that asks with HEAD is not counted.
+# "(?<!cu)bot" spares the Cubot phones' own browser.
+FETCHER = re.compile(r"(?<!cu)bot|spider|crawl|preview|facebookexternalhit|whatsapp|embedly|iframely|"
+                     r"curl/|wget/|python-|aiohttp|go-http-client|^java/|apache-httpclient|headlesschrome",
+                     re.IGNORECASE)
 log = logging.getLogger(__name__)
 
 
@@ -23,7 +38,7 @@ class UnknownLink(Exception):
 
 
 class Offline(Exception):
-    """The material was withdrawn or has expired since it was shared."""
+    """The material was withdrawn, has expired, or is not valid yet."""
 
 
 @dataclass
@@ -47,20 +62,36 @@ def share_by_token(token):
     return share
 
 
-def open_link(client, token, user_agent, remote_addr, staff_viewer=None, now=None):
-    """Record a client's open and return where the article lives; the first open notifies the advisor.
+def open_link(client, token, user_agent, remote_addr, counted=True, now=None):
+    """Where a tracked article lives now; a person's open is recorded, the first one notifies the advisor.
 
-    Opens by a signed-in staff member (the advisor checking their own card) are not the client's.
+    Offline (410) when the article is withdrawn, expired or not yet valid: nobody read it, nothing is
+    recorded. Not counted: a HEAD, a signed-in staff member (the advisor checking their own card),
+    and the programs FETCHER names.
     """
     share = share_by_token(token)
     material = share.version.material
     if material.kind != "link":
         raise UnknownLink
-    if not staff_viewer:
+    _check_online(material)
+    if counted and not FETCHER.search(user_agent or ""):
         _record_open(client, share, user_agent, remote_addr, now or utcnow())
+    return material.live.url  # the approved article now: a corrected version replaces the one shared
+
+
+def cover_of(token):
+    """The cover (a SHA-256) of a shared card while its material is online; UnknownLink, or Offline."""
+    share = share_by_token(token)
+    if not share.version.cover_sha:
+        raise UnknownLink
+    _check_online(share.version.material)
+    return share.version.cover_sha
+
+
+def _check_online(material):
+    """Offline unless the material is approved, not withdrawn and within its dates (China's calendar)."""
     if state_of(material, china_today()).code != "approved":
         raise Offline
-    return material.live.url  # the approved article now: a corrected version replaces the one shared
 
 
 def network_of(address):
@@ -74,12 +105,10 @@ def network_of(address):
 
 
 def device_of(user_agent):
-    """phone, tablet, desktop, bot or unknown, from the User-Agent."""
+    """phone, tablet, desktop or unknown, from the User-Agent (fetchers are not recorded)."""
     agent = (user_agent or "").lower()
     if not agent:
         return "unknown"
-    if re.search(r"bot|spider|crawler|preview|curl|python-requests", agent):
-        return "bot"
     if "ipad" in agent or ("android" in agent and "mobile" not in agent):
         return "tablet"
     if re.search(r"iphone|android|mobile|harmonyos", agent):

@@ -2,11 +2,13 @@
 
 Only what WeCom can send is accepted: JPG/PNG images (10 MB), MP4 video (10 MB), and for files
 PDF and Office documents (20 MB). Markup (HTML, SVG, XML) and scripts are refused whatever their
-name or declared type says.
+name or declared type says. An Office document is a zip: its directory is measured from the end
+record before zipfile reads it, so a zip of a million empty entries costs nothing to refuse.
 """
 import hashlib
 import io
 import re
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -18,6 +20,12 @@ NAME_MAX = 80
 OOXML = {"word/": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
          "xl/": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
          "ppt/": ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation")}
+MAX_ENTRIES = 10_000  # a 1,000-slide deck has about 5,000 parts
+MAX_DIRECTORY = 2 * MB  # 10,000 directory records of ~200 bytes (46 fixed, the name, extras)
+MAX_UNPACKED = 500 * MB  # dense spreadsheet XML packs about 20×: 20 MB → 400 MB; beyond that a zip bomb
+END = struct.Struct("<4s4H2LH")  # end of central directory: signature, disks, entries, size, offset, comment
+END64_LOCATOR = struct.Struct("<4sLQL")
+END64 = struct.Struct("<4sQ2H2L4Q")  # Zip64 end record: entries and size as 8-byte numbers
 KIND_WORDS = {"image": "图片", "video": "视频", "file": "文件"}
 ACCEPTED = {"image": "JPG 或 PNG 图片", "video": "MP4 视频", "file": "PDF 或 Office 文档（docx/xlsx/pptx）"}
 
@@ -90,11 +98,18 @@ def sniff(kind, data):
 
 
 def office_type(data):
-    """A docx/xlsx/pptx from its zip entries; any other zip is refused."""
+    """A docx/xlsx/pptx from its zip entries; any other zip is refused, an oversized one with its reason."""
+    directory = directory_of(data)
+    if directory is None:
+        return None
+    check_directory(*directory)
     try:
-        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError):
         return None
+    if sum(info.file_size for info in infos) > MAX_UNPACKED:
+        raise UploadRejected(f"文档解压后超过 {MAX_UNPACKED // MB} MB，不像正常的 Office 文档，请检查后重新导出")
+    names = [info.filename for info in infos]
     if "[Content_Types].xml" not in names:
         return None
     for prefix, found in OOXML.items():
@@ -103,10 +118,44 @@ def office_type(data):
     return None
 
 
+def directory_of(data):
+    """(entries declared, directory bytes, records counted) of a zip's central directory, or None.
+
+    The end record is found the way zipfile finds it (the last one, and the Zip64 record it points
+    to), and the directory is the `size` bytes zipfile will read just before it. Every record zipfile
+    accepts starts with PK\\1\\2, so counting those bounds its work even when the end record lies.
+    """
+    if data[-END.size:-END.size + 4] == b"PK\x05\x06" and data[-2:] == b"\x00\x00":
+        end = len(data) - END.size
+    else:
+        end = data.rfind(b"PK\x05\x06", max(len(data) - END.size - 0xFFFF, 0))
+    if end < 0 or end + END.size > len(data):
+        return None
+    entries, size = END.unpack_from(data, end)[4:6]
+    locator = end - END64_LOCATOR.size
+    if locator >= END64.size and data[locator:locator + 4] == b"PK\x06\x07":
+        record = END64.unpack_from(data, locator - END64.size)
+        if record[0] == b"PK\x06\x06":
+            end, entries, size = locator - END64.size, record[7], record[8]
+    if size > MAX_DIRECTORY:
+        return entries, size, 0  # too big to be worth counting
+    return entries, size, data.count(b"PK\x01\x02", max(end - size, 0), end)
+
+
+def check_directory(entries, size, records):
+    """Refuse a zip with more entries or a bigger directory than a document has."""
+    if max(entries, records) > MAX_ENTRIES or size > MAX_DIRECTORY:
+        raise UploadRejected(f"文档内部文件过多（上限 {MAX_ENTRIES:,} 个），不像正常的 Office 文档，请检查后重新导出")
+
+
 def display_name(filename, extension):
-    """The uploader's name without folders or control characters, ending in the sniffed extension."""
+    """The uploader's name, safe to show and to send in a header, ending in the sniffed extension.
+
+    Without folders, control or format (bidi) characters, line separators, or what Windows forbids.
+    """
     base = re.split(r"[\\/]", filename or "")[-1]
-    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base)
+                   if unicodedata.category(ch)[0] != "C" and ch not in "\u2028\u2029")
     base = re.sub(r'["<>:|?*]', "", base).strip(" .")
     stem = base.rsplit(".", 1)[0] if "." in base else base
     return f"{(stem or 'file')[:NAME_MAX]}.{extension}"

@@ -35,10 +35,10 @@ def browse():
 @login_required
 def thumb(material_id):
     """The picture of a shareable material: the poster itself, or a card's cover."""
-    stored = library.picture_of(material_id)
+    stored = library.picture_of(material_id, china_today())
     if stored is None:
         abort(404)
-    return send_stored(storage(), stored, f"{material_id}.{stored.extension}", inline=True)
+    return send_stored(storage(), stored, f"{material_id}.{stored.extension}", inline=True, max_age=3600)
 
 
 @bp.post("/sidebar/materials/<int:material_id>/shares")
@@ -77,11 +77,14 @@ def report(share_id):
 
 @bp.get("/r/<token>")
 def open_link(token):
-    """Tracked link: record the open, then redirect to the article. Public, rate-limited."""
+    """Tracked link: record the open, then redirect to the article. Public, rate-limited.
+
+    A HEAD answers as a GET does but is no open, nor is the advisor checking their own card.
+    """
     _limit_rate()
     try:
         target = tracking.open_link(wecom(), token, request.user_agent.string, request.remote_addr,
-                                    staff_viewer=session.get("userid"))
+                                    counted=request.method == "GET" and not session.get("userid"))
     except tracking.UnknownLink:
         abort(404)
     except tracking.Offline:
@@ -94,16 +97,20 @@ def open_link(token):
 
 @bp.get("/r/<token>/cover")
 def cover(token):
-    """The cover picture of a shared card, fetched by the client's WeChat. Public, rate-limited."""
+    """The cover picture of a shared card, fetched by the client's WeChat; 410 once the material is offline.
+
+    Public, rate-limited; kept an hour at most, so that a withdrawal shows soon.
+    """
     _limit_rate()
     try:
-        share = tracking.share_by_token(token)
+        stored = stored_file(tracking.cover_of(token))
     except tracking.UnknownLink:
         abort(404)
-    stored = stored_file(share.version.cover_sha)
+    except tracking.Offline:
+        abort(410)
     if stored is None:
         abort(404)
-    return send_stored(storage(), stored, f"cover.{stored.extension}", inline=True, max_age=86400)
+    return send_stored(storage(), stored, f"cover.{stored.extension}", inline=True, max_age=3600)
 
 
 def _links(token):
