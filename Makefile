@@ -17,8 +17,12 @@ test-sqlite: $(VENV)/.dev /usr/bin/chromium  ## the suite on SQLite files
 test-postgres: $(VENV)/.dev /usr/bin/chromium  ## the suite on a throw-away PostgreSQL server (installed if missing)
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.runtime  ## the performance budget: builds the full-scale database once (bench/.data/), then measures
-	$(BIN)/python bench/budget.py
+bench: $(VENV)/.dev /usr/bin/chromium /usr/bin/wrk  ## the performance budget: builds the full-scale database once (bench/.data/), then measures
+	$(BIN)/python bench/budget.py; budget=$$?; \
+	$(BIN)/python bench/phone.py; phone=$$?; \
+	$(BIN)/python bench/wrk.py; sqlite=$$?; \
+	scripts/with-postgres $(BIN)/python bench/wrk.py; postgres=$$?; \
+	exit $$((budget | phone | sqlite | postgres))
 
 screenshots: $(VENV)/.dev /usr/bin/chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc  ## README pictures
 	$(BIN)/python docs/screenshots.py
@@ -38,6 +42,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 /usr/bin/chromium:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+/usr/bin/wrk:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk
 
 /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:
 	$(SUDO) apt-get update -qq

@@ -229,11 +229,13 @@ def percentile(values, share):
 class Gunicorn:
     """`gunicorn wsgi:app -c gunicorn.conf.py` on a free loopback port, in production settings."""
 
-    def __init__(self, settings, log_path):
+    def __init__(self, settings, log_path, workers=None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **settings, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
-        env.pop("WEB_CONCURRENCY", None)  # the workers the conf derives from the cores
+        env.pop("WEB_CONCURRENCY", None)  # by default the workers the conf derives from the cores
+        if workers:
+            env["WEB_CONCURRENCY"] = str(workers)
         self.log_path = log_path
         self._log = open(log_path, "w")
         self.process = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "wsgi:app",

@@ -72,18 +72,36 @@ def _digest(seed, scale):
 
 def build(path, seed, scale, log=print):
     """Create the schema in a new SQLite file and fill it; the WAL is folded back into the file at the end."""
-    app = create_app({"SIDEBAR_MODE": "test", "SIDEBAR_DATABASE_URL": f"sqlite:///{path}",
-                      "SIDEBAR_UPLOAD_DIR": str(DATA / "uploads")})
+    build_at(f"sqlite:///{path}", seed, scale, log)
+
+
+def build_at(url, seed, scale, log=print):
+    """Create the schema in the empty database at url (SQLite or PostgreSQL) and fill it."""
+    sqlite = url.startswith("sqlite")
+    app = create_app({"SIDEBAR_MODE": "test", "SIDEBAR_DATABASE_URL": url, "SIDEBAR_UPLOAD_DIR": str(DATA / "uploads")})
     with app.app_context():
         with contextlib.redirect_stderr(io.StringIO()):  # no migration chatter
             upgrade()
         db.engine.dispose()
-        event.listen(db.engine, "connect", _large_cache)
+        if sqlite:
+            event.listen(db.engine, "connect", _large_cache)
         now = utcnow().replace(microsecond=0)
         _fill(seed, scale, now, china_today(), _progress(log))
-        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)" if sqlite else "ANALYZE"))
         db.session.commit()
+        if not sqlite:
+            _restart_sequences()
         db.engine.dispose()
+
+
+def _restart_sequences():
+    """PostgreSQL: each id sequence continues after the ids the bulk inserts gave explicitly."""
+    for table in db.metadata.sorted_tables:
+        column = table.columns.get("id")
+        if column is not None and column.autoincrement and column.type.python_type is int:
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
+    db.session.commit()
 
 
 def _large_cache(connection, _record):

@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import fragments, web
+from . import assets, fragments, web
 from .config import load_settings
 from .extensions import csrf, db, htmx, init_wecom, migrate
 from .materials import storage as material_storage
@@ -43,6 +43,7 @@ def _init_extensions(app):
     init_wecom(app, TokenCache.__table__)
     material_storage.init_app(app)
     fragments.init_app(app)
+    assets.init_app(app)
 
 
 def _register_blueprints(app):

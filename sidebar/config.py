@@ -88,6 +88,7 @@ def _flask_settings(settings):
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # one working day; WeCom re-auths silently
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
         "WTF_CSRF_SSL_STRICT": public_https,
+        "COMPRESS_ALGORITHM": ["br", "gzip"],  # Flask-Compress: brotli where the browser takes it
     }
 
 

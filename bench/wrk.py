@@ -1,0 +1,134 @@
+"""The client panel's throughput against /healthz under `gunicorn -w 2`, measured with wrk.
+
+    .venv/bin/python bench/wrk.py [--duration 10] [--rounds 3]                  # SQLite
+    scripts/with-postgres .venv/bin/python bench/wrk.py [--duration 10] ...     # PostgreSQL
+
+The full-scale database of bench/dataset.py (a fresh copy of the SQLite file; on PostgreSQL the same
+rows built into a new database of the server scripts/with-postgres started), the app in production
+settings against the WeCom emulator, a signed-in advisor. wrk (Debian's package, written in C: it
+takes a small share of the two cores, unlike a Python load generator) runs `-t2 -c8` for --duration
+seconds per route, the routes alternating round by round after a warm-up: /healthz, then the
+client panel cycling through 200 of the advisor's clients (htmx fragment, every view logged).
+Budget (issue 19): the client panel keeps at least half of /healthz's requests/s.
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
+
+from bench import dataset  # noqa: E402
+from bench.budget import Emulator, Gunicorn, fresh_copy, login, production_settings, targets  # noqa: E402
+from sidebar import create_app  # noqa: E402
+
+SHARE = 1 / 2
+ROUND_ROBIN = """-- every request the next path of the file WRK_PATHS, with the advisor's session cookie
+local paths, n = {}, 0
+for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
+local headers = {["Cookie"] = os.getenv("WRK_COOKIE"), ["HX-Request"] = "true"}
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[n % #paths + 1], headers)
+end
+"""
+
+
+def postgres_database(server_url, seed, scale):
+    """A new database `bench_wrk` on the PostgreSQL server, filled with the full-scale rows; its URL."""
+    admin = create_engine(server_url + "postgres", isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS bench_wrk WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE bench_wrk"))
+    url = server_url + "bench_wrk"
+    print("building the full-scale database on PostgreSQL (a few minutes)…")
+    dataset.build_at(url, seed, {**dataset.SCALE, **scale}, log=print)
+    return url
+
+
+def wrk(url, cookie, paths, duration, folder):
+    """(requests/s, non-2xx responses) of one wrk run over paths."""
+    listing, script = Path(folder) / "paths.txt", Path(folder) / "round_robin.lua"
+    listing.write_text("\n".join(paths) + "\n")
+    script.write_text(ROUND_ROBIN)
+    env = {**os.environ, "WRK_PATHS": str(listing), "WRK_COOKIE": cookie}
+    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{duration}s", "-s", str(script), url], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rate, int(bad.group(1)) if bad else 0
+
+
+def measure(settings, emulator, args):
+    """route -> requests/s of each round, under gunicorn -w 2."""
+    contacts, _groups = targets(create_app(settings))
+    routes = {"healthz": ["/healthz"], "client": [f"/sidebar/contacts/{c}" for c in contacts]}
+    server = Gunicorn(settings, dataset.DATA / "wrk-gunicorn.log", workers=2)
+    rates = {route: [] for route in routes}
+    try:
+        session = requests.Session()
+        login(lambda path: session.get(server.url + path, allow_redirects=False, timeout=30), emulator.url)
+        cookie = "sidebar_session=" + session.cookies["sidebar_session"]
+        with tempfile.TemporaryDirectory() as folder:
+            for paths in routes.values():  # warm every worker on both routes
+                wrk(server.url, cookie, paths, 3, folder)
+            for _ in range(args.rounds):
+                for route, paths in routes.items():
+                    rate, bad = wrk(server.url, cookie, paths, args.duration, folder)
+                    assert bad == 0, f"{bad} answers to {route} were not 200"
+                    rates[route].append(rate)
+        workers = server.workers() - server.restarts()
+    finally:
+        server.stop()
+    assert workers == 2, f"{workers} workers"
+    return rates
+
+
+def report(engine, rates):
+    """One line per engine: the medians, their ratio, PASS or MISS."""
+    healthz, client = statistics.median(rates["healthz"]), statistics.median(rates["client"])
+    ratio = client / healthz
+    rounds = ", ".join(f"{c:.0f}/{h:.0f}" for c, h in zip(rates["client"], rates["healthz"]))
+    verdict = "PASS" if ratio >= SHARE else "MISS"
+    print(f"| {engine} | {healthz:.0f} | {client:.0f} | {ratio:.2f} ({rounds}) | {verdict} (≥ {SHARE:.2f}) |")
+    return ratio >= SHARE
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20261126)
+    for name, value in dataset.SCALE.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=value)
+    args = parser.parse_args()
+    scale = {name: getattr(args, name) for name in dataset.SCALE}
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk (make bench installs it)")
+    server = os.environ.get("SIDEBAR_TEST_POSTGRES")
+    emulator = Emulator()
+    try:
+        if server:
+            engine, url = "PostgreSQL", postgres_database(server, args.seed, scale)
+        else:
+            engine, url = "SQLite", "sqlite:///" + str(fresh_copy(dataset.database(args.seed, **scale)))
+        settings = {**production_settings("unused", emulator.url), "SIDEBAR_DATABASE_URL": url}
+        rates = measure(settings, emulator, args)
+    finally:
+        emulator.stop()
+    print(f"\nwrk -t2 -c8, gunicorn -w 2, {args.rounds} rounds of {args.duration} s per route (client/healthz each round)")
+    print("| database | /healthz req/s | client panel req/s | ratio | budget |\n|---|---|---|---|---|")
+    sys.exit(0 if report(engine, rates) else 1)
+
+
+if __name__ == "__main__":
+    main()
