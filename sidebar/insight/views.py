@@ -29,7 +29,7 @@ def contact(external_userid):
 @bp.post("/contacts/<external_userid>/notes")
 @login_required
 def add_note(external_userid):
-    """Add a follow-up note; htmx gets the refreshed notes section back."""
+    """Add a follow-up note; htmx gets the refreshed notes section back (422 with the reason)."""
     error = None
     try:
         client.add_note(wecom(), g.userid, external_userid, request.form.get("body"))
@@ -41,9 +41,8 @@ def add_note(external_userid):
         abort(403, "负责人视图为只读，不能添加跟进记录")
     if not wants_fragment():
         return redirect(url_for(".contact", external_userid=external_userid), 303)
-    notes = client.latest_notes(external_userid)
-    return _private(render("insight/notes.html", status=422 if error else 200, notes=notes,
-                           authors=service.staff_names({n.author for n in notes}),
+    notes, authors = _authorised(client.notes_section, external_userid)
+    return _private(render("insight/notes.html", status=422 if error else 200, notes=notes, authors=authors,
                            external_userid=external_userid, error=error, draft=request.form.get("body")))
 
 
