@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import htmx
+from .masking import mask_free_text
 from .models import CHINA
 
 CSP = "; ".join([
@@ -120,6 +121,7 @@ def url_of_each(endpoint, name):
 def init_app(app):
     """Register error handlers, response headers and template filters."""
     app.jinja_env.filters.update(local_date=local_date, money=money, percent=percent)
+    app.jinja_env.filters["masked"] = mask_free_text  # free text people typed: numbers in it masked
     app.jinja_env.globals.update(url_of_each=url_of_each)
     app.register_error_handler(HTTPException, handle_http_error)
     app.after_request(add_security_headers)

@@ -8,6 +8,7 @@ from sqlalchemy import distinct, func, or_
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from ..masking import mask_free_text
 from ..models import CHINA, LinkOpen, Material, MaterialVersion, Share, Staff
 from .search import contains
 from .tracking import opens_of
@@ -135,8 +136,8 @@ def _csv_values(row):
     when = share.created_at.replace(tzinfo=timezone.utc).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
     return [when, row.advisor_name or share.advisor, share.advisor, share.material_id, row.title, row.number,
             share.material_level or "通用", "客户" if share.target_type == "contact" else "客户群", share.target_id,
-            share.target_name, CLASS_LABELS.get(share.client_class, share.client_class),
-            STATUS_LABELS.get(share.status, share.status), share.reason or "", row.opens]
+            mask_free_text(share.target_name), CLASS_LABELS.get(share.client_class, share.client_class),
+            STATUS_LABELS.get(share.status, share.status), mask_free_text(share.reason or ""), row.opens]
 
 
 def _cell(value):
