@@ -48,6 +48,12 @@ def render(page, status=200, **context):
     return response
 
 
+def private(response):
+    """Client data must not be kept by the browser or any cache on the way."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def wants_json():
     """True for API calls and scripts' fetch(); htmx and page navigations want HTML."""
     if htmx:
