@@ -201,12 +201,12 @@ def _get(material_id):
 def _material_page(item, error=None, status=200):
     """The material page, with the reason a review step was refused when there is one."""
     stats = figures.material_figures(item.id, advisors=_overseen(*FIRM_FIGURES))
-    people = {item.created_by, item.withdrawn_by} | {v.author for v in item.versions} \
-        | {v.reviewed_by for v in item.versions}
+    people = {item.created_by, item.withdrawn_by} | {v.reviewed_by for v in item.versions} \
+        | {userid for v in item.versions for userid in v.editors}
     people.discard(None)
     return render("console/material.html", status=status, material=item, error=error,
                   state=review.state_of(item, china_today()), stats=stats[0] if stats else None,
-                  kinds=KIND_LABELS, names=staff_names(people))
+                  kinds=KIND_LABELS, names=staff_names(people), may_review=review.may_review(item, g.userid))
 
 
 def _transition(action, material_id, *args):
