@@ -146,7 +146,8 @@ def test_an_edit_of_a_live_material_is_reviewed_by_someone_who_did_not_edit_the_
         grant_role("sunli", "content")
     material = publish(library_app, title="旧标题")  # written by 赵敏, approved by 孙丽
     for who, title in ((reviewer, "新标题"), (editor, "新标题（定稿）")):
-        who.post(f"/console/materials/{material}", data=text_form(who, title=title), content_type="multipart/form-data")
+        who.post(f"/console/materials/{material}", data=text_form(who, title=title),
+                 content_type="multipart/form-data")
     step(editor, material, "submit")
     assert step(reviewer, material, "approve").status_code == 403
     assert library_titles(editor) == ["旧标题"]

@@ -189,8 +189,7 @@ def may_review(material, reviewer):
 
 
 def _save(storage, material, version, data, editor):
-    """Copy the form into the version, store new files, index, record the editor, commit; undo stored
-    files on failure."""
+    """Copy the form into the version, store new files, index, record the editor, commit (files undone on failure)."""
     for name in CONTENT_FIELDS:
         setattr(version, name, getattr(data, name))
     created = []
