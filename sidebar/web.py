@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import htmx
+from .masking import mask_free_text
 from .models import CHINA
 
 CSP = "; ".join([
@@ -44,6 +45,12 @@ def render(page, status=200, **context):
     template = f"{folder}/_{name}" if wants_fragment() else page
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
+    return response
+
+
+def private(response):
+    """Client data must not be kept by the browser or any cache on the way."""
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -120,6 +127,7 @@ def url_of_each(endpoint, name):
 def init_app(app):
     """Register error handlers, response headers and template filters."""
     app.jinja_env.filters.update(local_date=local_date, money=money, percent=percent)
+    app.jinja_env.filters["masked"] = mask_free_text  # free text people typed: numbers in it masked
     app.jinja_env.globals.update(url_of_each=url_of_each)
     app.register_error_handler(HTTPException, handle_http_error)
     app.after_request(add_security_headers)

@@ -226,6 +226,47 @@ def test_notes_on_someone_elses_client_are_refused(app, world, seeded):
     assert refused.status_code == 404
 
 
+def test_a_refused_note_shows_nothing_of_someone_elses_client(app, world, seeded):
+    lina_only = next(c for c, who in _followers(world).items() if who == ["lina"])
+    lina = app.test_client()
+    login(lina, "lina")
+    lina.post(f"/sidebar/contacts/{lina_only}/notes", data={"body": "客户说下周转入二十万"},
+              headers={"X-CSRFToken": csrf_token(lina), "HX-Request": "true"})
+    outsider = app.test_client()
+    login(outsider, "zhangwei")
+    token = csrf_token(outsider)
+    for body in ("", "   ", "长" * 1001):  # each invalid: the refusal must not come with her notes
+        refused = outsider.post(f"/sidebar/contacts/{lina_only}/notes", data={"body": body},
+                                headers={"X-CSRFToken": token, "HX-Request": "true"})
+        assert refused.status_code == 404, repr(body[:5])
+        assert "二十万" not in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(db.select(ClientView.userid).where(ClientView.userid == "zhangwei")).all() == []
+
+
+def test_a_note_refused_as_invalid_shows_the_notes_as_a_logged_view(app, world, seeded):
+    userid, external_userid = next((who[0], c) for c, who in _followers(world).items() if len(who) == 1)
+    advisor = app.test_client()
+    login(advisor, userid)
+    invalid = advisor.post(f"/sidebar/contacts/{external_userid}/notes", data={"body": ""},
+                           headers={"X-CSRFToken": csrf_token(advisor), "HX-Request": "true"})
+    assert invalid.status_code == 422 and invalid.headers["Cache-Control"] == "no-store"
+    with app.app_context():
+        views = db.session.scalars(db.select(ClientView)).all()
+    assert [(v.userid, v.external_userid) for v in views] == [(userid, external_userid)]
+
+
+def test_a_manager_cannot_post_notes_even_invalid_ones(app, world, seeded):
+    assert app.test_cli_runner().invoke(args=["roles", "grant", "zhouqiang", "manager"]).exit_code == 0
+    departments = {s["userid"]: s["department"] for s in world["staff"]}
+    in_branch = next(c for c, who in _followers(world).items() if all(departments[u] == [3] for u in who))
+    manager = app.test_client()
+    login(manager, "zhouqiang")
+    refused = manager.post(f"/sidebar/contacts/{in_branch}/notes", data={"body": ""},
+                           headers={"X-CSRFToken": csrf_token(manager), "HX-Request": "true"})
+    assert refused.status_code == 403
+
+
 def _followers(world):
     """external_userid -> list of advisors following them, in seed order."""
     result = {}

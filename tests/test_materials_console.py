@@ -118,6 +118,56 @@ def test_a_reviewer_cannot_approve_their_own_material(library_app, reviewer):
     assert "不能审核自己创建或修改的物料" in refused.get_data(as_text=True)
 
 
+def test_a_reviewer_who_edited_a_colleagues_draft_cannot_approve_it(library_app, editor, reviewer):
+    from sidebar.identity.service import grant_role
+
+    with library_app.app_context():
+        grant_role("sunli", "content")
+        grant_role("lina", "compliance")
+    material = material_id(create(editor))
+    for who, title in ((reviewer, "开户话术（合规改）"), (editor, "开户话术（终稿）")):  # the colleague saves last
+        assert who.post(f"/console/materials/{material}", data=text_form(who, title=title),
+                        content_type="multipart/form-data").status_code == 303
+    step(editor, material, "submit")
+    page = reviewer.get(f"/console/materials/{material}").get_data(as_text=True)
+    assert "需由其他合规人员审核" in page and "审核通过" not in page
+    assert re.search(r"(孙丽、赵敏|赵敏、孙丽) · ", page), "the history names everyone who edited the version"
+    refused = step(reviewer, material, "approve")
+    assert refused.status_code == 403 and "不能审核自己创建或修改的物料" in refused.get_data(as_text=True)
+    assert step(reviewer, material, "reject", comment="我改过的").status_code == 403
+    assert step(signed_in(library_app, "lina"), material, "approve").status_code == 303, "another reviewer may"
+
+
+def test_an_edit_of_a_live_material_is_reviewed_by_someone_who_did_not_edit_the_new_version(
+        library_app, editor, reviewer):
+    from sidebar.identity.service import grant_role
+
+    with library_app.app_context():
+        grant_role("sunli", "content")
+    material = publish(library_app, title="旧标题")  # written by 赵敏, approved by 孙丽
+    for who, title in ((reviewer, "新标题"), (editor, "新标题（定稿）")):
+        who.post(f"/console/materials/{material}", data=text_form(who, title=title),
+                 content_type="multipart/form-data")
+    step(editor, material, "submit")
+    assert step(reviewer, material, "approve").status_code == 403
+    assert library_titles(editor) == ["旧标题"]
+
+
+def test_versions_written_before_editors_were_recorded_count_their_author(library_app):
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade, upgrade
+
+    from sidebar.materials import review
+
+    material = publish(library_app, author="zhaomin")
+    with library_app.app_context():
+        script = ScriptDirectory.from_config(library_app.extensions["migrate"].migrate.get_config())
+        editors = next(r for r in script.walk_revisions() if r.path.endswith("_version_editors.py"))
+        downgrade(revision=editors.down_revision)
+        upgrade()
+        assert review.get_material(material).head.editors == {"zhaomin"}
+
+
 def test_reject_needs_a_comment_and_the_next_edit_is_a_new_version(library_app, editor, reviewer):
     material = material_id(create(editor))
     step(editor, material, "submit")

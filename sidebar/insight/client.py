@@ -102,7 +102,7 @@ def client_panel(client, viewer, external_userid, today=None):
         follows = _active_follows(external_userid)
     others = [f for f in follows if f.userid != follow.userid]
     profile = profile_of(external_userid)
-    notes = latest_notes(external_userid)
+    notes = _latest_notes(external_userid)
     names = staff_names({f.userid for f in others} | {n.author for n in notes} | {follow.userid})
     for colleague in {f.userid for f in others} - names.keys():  # never seen: ask WeCom once
         names[colleague] = _staff_name(client, colleague)
@@ -136,23 +136,35 @@ def _log_view(viewer, external_userid):
 
 
 def add_note(client, author, external_userid, body):
-    """Save a follow-up note by an advisor who follows the contact."""
+    """Save a follow-up note by an advisor who follows the contact.
+
+    Authorised before the body is looked at: whoever is refused learns nothing about the contact.
+    """
+    follow, read_only = _viewable_follow(client, author, external_userid)
+    if read_only:
+        raise NotAllowed
     body = (body or "").strip()
     if not body:
         raise InvalidNote("请输入跟进内容")
     if len(body) > NOTE_MAX:
         raise InvalidNote(f"跟进内容最多 {NOTE_MAX} 字")
-    follow, read_only = _viewable_follow(client, author, external_userid)
-    if read_only:
-        raise NotAllowed
     note = FollowUpNote(external_userid=follow.external_userid, author=author, body=body)
     db.session.add(note)
     db.session.commit()
     return note
 
 
-def latest_notes(external_userid):
-    """The newest notes on a contact, by any advisor."""
+def notes_section(client, viewer, external_userid):
+    """(notes, author names) of a contact the viewer may read, logged as a view; NotVisible when not theirs."""
+    follow, _ = _viewable_follow(client, viewer, external_userid)
+    notes = _latest_notes(follow.external_userid)
+    authors = staff_names({n.author for n in notes})
+    _log_view(viewer, follow.external_userid)
+    return notes, authors
+
+
+def _latest_notes(external_userid):
+    """The newest notes on a contact, by any advisor (callers authorise first)."""
     return db.session.scalars(LATEST_NOTES, {"external_userid": external_userid}).all()
 
 

@@ -93,6 +93,13 @@ def manages_owner(client, userid, group):
     return bool(branch & owner)
 
 
+def branch_staff(client, manager):
+    """userids of the staff we know who share a WeCom department with the manager: whose work they oversee."""
+    branch = set(ensure_staff(client, manager).department or [])
+    rows = db.session.execute(db.select(Staff.userid, Staff.department)).tuples()
+    return {userid for userid, department in rows if branch & set(department or [])}
+
+
 def _may_see_group(client, group, userid):
     """Owner, admin, member, or the manager of the owner's branch."""
     return in_group(group, userid) or manages_owner(client, userid, group)

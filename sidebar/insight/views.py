@@ -5,7 +5,7 @@ from .. import fragments
 from ..extensions import wecom
 from ..identity.auth import login_required
 from ..models import china_today
-from ..web import render, wants_fragment
+from ..web import private, render, wants_fragment
 from . import client, service
 from . import group as group_insight
 
@@ -23,13 +23,13 @@ def wecom_trouble():
 def contact(external_userid):
     """Client insight for a 1:1 chat."""
     panel = _authorised(client.client_panel, external_userid)
-    return _private(render("insight/contact.html", panel=panel))
+    return private(render("insight/contact.html", panel=panel))
 
 
 @bp.post("/contacts/<external_userid>/notes")
 @login_required
 def add_note(external_userid):
-    """Add a follow-up note; htmx gets the refreshed notes section back."""
+    """Add a follow-up note; htmx gets the refreshed notes section back (422 with the reason)."""
     error = None
     try:
         client.add_note(wecom(), g.userid, external_userid, request.form.get("body"))
@@ -41,9 +41,8 @@ def add_note(external_userid):
         abort(403, "负责人视图为只读，不能添加跟进记录")
     if not wants_fragment():
         return redirect(url_for(".contact", external_userid=external_userid), 303)
-    notes = client.latest_notes(external_userid)
-    return _private(render("insight/notes.html", status=422 if error else 200, notes=notes,
-                           authors=service.staff_names({n.author for n in notes}),
+    notes, authors = _authorised(client.notes_section, external_userid)
+    return private(render("insight/notes.html", status=422 if error else 200, notes=notes, authors=authors,
                            external_userid=external_userid, error=error, draft=request.form.get("body")))
 
 
@@ -86,9 +85,9 @@ def _group_view(page, chat_id):
             abort(400, "没有这个时间范围或成员筛选")
 
     if not wants_fragment():
-        return _private(rendered())
+        return private(rendered())
     key = (page, chat_id, g.userid, choices, china_today(), wecom().in_trouble())
-    return _private(fragments.cached(key, group_insight.panel_data(g.userid, chat_id), rendered))
+    return private(fragments.cached(key, group_insight.panel_data(g.userid, chat_id), rendered))
 
 
 def _authorised(build, object_id):
@@ -99,9 +98,3 @@ def _authorised(build, object_id):
         abort(404)
     except service.Unavailable:
         abort(503, "企业微信暂时无法访问，暂时无法识别这个聊天")
-
-
-def _private(response):
-    """Client data must not be kept by the browser or any cache on the way."""
-    response.headers["Cache-Control"] = "no-store"
-    return response

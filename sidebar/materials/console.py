@@ -4,12 +4,12 @@ from functools import wraps
 
 from flask import Blueprint, Response, abort, g, redirect, request, stream_with_context, url_for
 
-from ..extensions import csrf, db
+from ..extensions import csrf, db, wecom
 from ..identity.auth import login_required
 from ..identity.service import roles_of
-from ..insight.service import staff_names
+from ..insight.service import branch_staff, staff_names
 from ..models import KIND_LABELS, Staff, china_today
-from ..web import render
+from ..web import private, render
 from . import figures, review
 from .files import send_stored, stored_file
 from .forms import CATEGORIES, InvalidMaterial, parse_material
@@ -20,6 +20,8 @@ MB = 1024 * 1024
 MAX_FORM = 31 * MB  # a 20 MB file, a 10 MB cover, and the text fields
 EDITORS, REVIEWERS, ANYONE = ("content",), ("compliance",), ("content", "compliance", "manager")
 ROLE_LABELS = {"content": "内容运营", "compliance": "合规", "manager": "负责人"}
+# Who sees the whole firm's shares; a manager sees the advisors of their branch (insight.service.branch_staff).
+FIRM_AUDIT, FIRM_FIGURES = ("compliance",), ("compliance", "content")
 
 
 def role_required(*roles):
@@ -154,24 +156,25 @@ def file(sha256):
 @bp.get("/figures")
 @role_required(*ANYONE)
 def stats():
-    """Shares, reach and opens per material and per advisor."""
-    return render("console/figures.html", materials=figures.material_figures(),
-                  advisors=figures.advisor_figures(), kinds=KIND_LABELS)
+    """Shares, reach and opens per material and per advisor (a manager's branch only)."""
+    advisors = _overseen(*FIRM_FIGURES)
+    return render("console/figures.html", materials=figures.material_figures(advisors=advisors),
+                  advisors=figures.advisor_figures(advisors=advisors), kinds=KIND_LABELS)
 
 
 @bp.get("/audit")
 @role_required("compliance", "manager")
 def audit():
-    """Every share, filtered; `format=csv` downloads all matching rows."""
-    flt = _audit_filter(request.args)
+    """Every share (a manager's branch only), filtered; `format=csv` downloads all matching rows."""
+    flt, advisors = _audit_filter(request.args), _overseen(*FIRM_AUDIT)
     if request.args.get("format") == "csv":
-        response = Response(stream_with_context(figures.audit_csv(flt)), mimetype="text/csv")
+        response = Response(stream_with_context(figures.audit_csv(flt, advisors)), mimetype="text/csv")
         response.headers["Content-Disposition"] = f"attachment; filename=share-audit-{china_today():%Y%m%d}.csv"
-        return response
+        return private(response)
     page = request.args.get("page", 1, type=int) or 1
-    rows, more = figures.audit_rows(flt, page)
-    return render("console/audit.html", rows=rows, more=more, page_number=page, flt=flt,
-                  statuses=figures.STATUS_LABELS, classes=figures.CLASS_LABELS)
+    rows, more = figures.audit_rows(flt, page, advisors=advisors)
+    return private(render("console/audit.html", rows=rows, more=more, page_number=page, flt=flt,
+                          statuses=figures.STATUS_LABELS, classes=figures.CLASS_LABELS))
 
 
 def _material_form():
@@ -197,13 +200,13 @@ def _get(material_id):
 
 def _material_page(item, error=None, status=200):
     """The material page, with the reason a review step was refused when there is one."""
-    stats = figures.material_figures(item.id)
-    people = {item.created_by, item.withdrawn_by} | {v.author for v in item.versions} \
-        | {v.reviewed_by for v in item.versions}
+    stats = figures.material_figures(item.id, advisors=_overseen(*FIRM_FIGURES))
+    people = {item.created_by, item.withdrawn_by} | {v.reviewed_by for v in item.versions} \
+        | {userid for v in item.versions for userid in v.editors}
     people.discard(None)
     return render("console/material.html", status=status, material=item, error=error,
                   state=review.state_of(item, china_today()), stats=stats[0] if stats else None,
-                  kinds=KIND_LABELS, names=staff_names(people))
+                  kinds=KIND_LABELS, names=staff_names(people), may_review=review.may_review(item, g.userid))
 
 
 def _transition(action, material_id, *args):
@@ -219,6 +222,13 @@ def _transition(action, material_id, *args):
     except review.WrongState as wrong:
         return _material_page(_get(material_id), str(wrong), 409)
     return redirect(url_for(".material", material_id=material_id), 303)
+
+
+def _overseen(*firm_roles):
+    """None (the whole firm) for a holder of one of firm_roles; else a manager's branch advisors."""
+    if g.roles & set(firm_roles):
+        return None
+    return branch_staff(wecom(), g.userid)
 
 
 def _audit_filter(args):

@@ -8,6 +8,7 @@ from sqlalchemy import distinct, func, or_
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from ..masking import mask_free_text
 from ..models import CHINA, LinkOpen, Material, MaterialVersion, Share, Staff
 from .search import contains
 from .tracking import opens_of
@@ -31,8 +32,11 @@ class AuditFilter:
     until: date | None = None
 
 
-def material_figures(material_id=None, limit=100):
-    """Per material: sent shares, clients and groups reached, opens, open rate of tracked links."""
+def material_figures(material_id=None, limit=100, advisors=None):
+    """Per material: sent shares, clients and groups reached, opens, open rate of tracked links.
+
+    advisors: count only these advisors' shares (a manager's branch); None counts everyone's.
+    """
     sent = Share.status == "sent"
     opens = _opens_per_share()
     totals = (db.select(Share.material_id,
@@ -47,6 +51,8 @@ def material_figures(material_id=None, limit=100):
               .outerjoin(opens, opens.c.share_id == Share.id).group_by(Share.material_id))
     if material_id is not None:
         totals = totals.where(Share.material_id == material_id)
+    if advisors is not None:
+        totals = totals.where(_shared_by(advisors))
     totals = totals.subquery()
     other = aliased(MaterialVersion)
     newest = (db.select(other.id).where(other.material_id == totals.c.material_id)
@@ -57,8 +63,8 @@ def material_figures(material_id=None, limit=100):
     return [_with_rate(row._asdict()) for row in db.session.execute(stmt)]
 
 
-def advisor_figures(limit=200):
-    """Per advisor: shares by outcome, clients reached, opens."""
+def advisor_figures(limit=200, advisors=None):
+    """Per advisor: shares by outcome, clients reached, opens; of these advisors only, unless None."""
     opens = _opens_per_share()
     stmt = (db.select(Share.advisor, Staff.name,
                       *(func.count(Share.id).filter(Share.status == s).label(s) for s in STATUS_LABELS),
@@ -67,35 +73,37 @@ def advisor_figures(limit=200):
                       func.coalesce(func.sum(opens.c.n), 0).label("opens"))
             .outerjoin(Staff, Staff.userid == Share.advisor).outerjoin(opens, opens.c.share_id == Share.id)
             .group_by(Share.advisor, Staff.name).order_by(func.count(Share.id).desc()).limit(limit))
+    if advisors is not None:
+        stmt = stmt.where(_shared_by(advisors))
     return [row._asdict() for row in db.session.execute(stmt)]
 
 
-def audit_rows(flt, page=1, size=AUDIT_PAGE):
-    """One page of shares, newest first, and whether there are more."""
-    rows = db.session.execute(_audit_query(flt).offset((page - 1) * size).limit(size + 1)).all()
+def audit_rows(flt, page=1, size=AUDIT_PAGE, advisors=None):
+    """One page of shares, newest first, and whether there are more; of these advisors only, unless None."""
+    rows = db.session.execute(_audit_query(flt, advisors).offset((page - 1) * size).limit(size + 1)).all()
     return rows[:size], len(rows) > size
 
 
-def audit_csv(flt):
-    """Every share matching the filter as CSV lines (a generator: the export streams)."""
+def audit_csv(flt, advisors=None):
+    """Every share matching the filter as CSV lines (a generator: the export streams); advisors as audit_rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     yield "\ufeff" + buffer.getvalue()  # the BOM makes Excel read UTF-8
-    for row in db.session.execute(_audit_query(flt).execution_options(yield_per=500)):
+    for row in db.session.execute(_audit_query(flt, advisors).execution_options(yield_per=500)):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([_cell(value) for value in _csv_values(row)])
         yield buffer.getvalue()
 
 
-def _audit_query(flt):
-    """Shares joined with what the audit shows, filtered."""
+def _audit_query(flt, advisors):
+    """Shares joined with what the audit shows, filtered, of these advisors only unless None."""
     stmt = (db.select(Share, MaterialVersion.title, MaterialVersion.number, Staff.name.label("advisor_name"),
                       opens_of(Share.id).label("opens"))
             .join(MaterialVersion, MaterialVersion.id == Share.version_id)
             .outerjoin(Staff, Staff.userid == Share.advisor))
-    conditions = []
+    conditions = [] if advisors is None else [_shared_by(advisors)]
     if flt.advisor:
         conditions.append(or_(Share.advisor == flt.advisor, Staff.name == flt.advisor))
     if flt.client:
@@ -110,6 +118,11 @@ def _audit_query(flt):
     if flt.until:
         conditions.append(Share.created_at < _utc_start(flt.until + timedelta(days=1)))
     return stmt.where(*conditions).order_by(Share.created_at.desc(), Share.id.desc())
+
+
+def _shared_by(advisors):
+    """Shares of one of these advisors."""
+    return Share.advisor.in_(sorted(advisors))
 
 
 def _opens_per_share():
@@ -135,8 +148,8 @@ def _csv_values(row):
     when = share.created_at.replace(tzinfo=timezone.utc).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
     return [when, row.advisor_name or share.advisor, share.advisor, share.material_id, row.title, row.number,
             share.material_level or "通用", "客户" if share.target_type == "contact" else "客户群", share.target_id,
-            share.target_name, CLASS_LABELS.get(share.client_class, share.client_class),
-            STATUS_LABELS.get(share.status, share.status), share.reason or "", row.opens]
+            mask_free_text(share.target_name), CLASS_LABELS.get(share.client_class, share.client_class),
+            STATUS_LABELS.get(share.status, share.status), mask_free_text(share.reason or ""), row.opens]
 
 
 def _cell(value):

@@ -1,16 +1,17 @@
 """A material's life: draft → pending → approved / rejected → withdrawn or expired.
 
 Versions are frozen once submitted. Editing an approved (or rejected) material starts a new draft
-version; the approved version stays live until the new one is approved. Only a reviewer who did
-not write a material may approve or reject it (the role itself is checked by the console views).
+version; the approved version stays live until the new one is approved. Only a reviewer who neither
+created the material nor edited or uploaded into the version may approve or reject it (the role
+itself is checked by the console views).
 """
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased, selectinload
 
-from ..extensions import db
-from ..models import Material, MaterialVersion, StoredFile, utcnow
+from ..extensions import db, upsert
+from ..models import Material, MaterialVersion, StoredFile, VersionEditor, utcnow
 from . import search
 
 STATE_LABELS = {"draft": "草稿", "pending": "待审核", "approved": "已上架", "rejected": "已驳回",
@@ -48,7 +49,8 @@ class State:
 
 def get_material(material_id):
     """The material with its versions, or NotFound."""
-    material = db.session.get(Material, material_id, options=[selectinload(Material.versions)])
+    material = db.session.get(Material, material_id, options=[
+        selectinload(Material.versions).selectinload(MaterialVersion.editor_rows)])
     if material is None:
         raise NotFound
     return material
@@ -75,7 +77,7 @@ def create_material(storage, author, data):
     """A new material with its first (draft) version; files stored only if the rows commit."""
     material = Material(kind=data.kind, created_by=author)
     version = MaterialVersion(material=material, number=1, status="draft", author=author)
-    return _save(storage, material, version, data)
+    return _save(storage, material, version, data, author)
 
 
 def update_material(storage, author, material_id, data):
@@ -88,7 +90,7 @@ def update_material(storage, author, material_id, data):
         head = MaterialVersion(material=material, number=head.number + 1, status="draft", author=author,
                                file_sha=head.file_sha, file_name=head.file_name, cover_sha=head.cover_sha)
     head.author = author
-    return _save(storage, material, head, data)
+    return _save(storage, material, head, data, author)
 
 
 def submit(userid, material_id):
@@ -176,13 +178,18 @@ def _pending(reviewer, material_id):
     head = material.head
     if head.status != "pending":
         raise WrongState("没有待审核的版本")
-    if reviewer in (head.author, material.created_by):
+    if not may_review(material, reviewer):
         raise NotAllowed("不能审核自己创建或修改的物料")
     return material, head
 
 
-def _save(storage, material, version, data):
-    """Copy the form into the version, store new files, index, commit; undo stored files on failure."""
+def may_review(material, reviewer):
+    """Four eyes: not the material's creator, nor anyone who edited or uploaded into its newest version."""
+    return reviewer != material.created_by and reviewer not in material.head.editors
+
+
+def _save(storage, material, version, data, editor):
+    """Copy the form into the version, store new files, index, record the editor, commit (files undone on failure)."""
     for name in CONTENT_FIELDS:
         setattr(version, name, getattr(data, name))
     created = []
@@ -193,6 +200,7 @@ def _save(storage, material, version, data):
             version.cover_sha = _store(storage, data.cover, created)
         db.session.add(material)
         search.index_version(version)
+        _record_editor(version, editor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -201,6 +209,13 @@ def _save(storage, material, version, data):
                 storage.delete(key)
         raise
     return material
+
+
+def _record_editor(version, userid):
+    """Add userid to the version's editors, in the save's transaction (two saves by one person: one row)."""
+    db.session.flush()  # the version has its id
+    db.session.execute(upsert(db.engine, VersionEditor).values(version_id=version.id, userid=userid)
+                       .on_conflict_do_nothing())
 
 
 def _store(storage, upload, created):

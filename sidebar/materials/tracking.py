@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, update
 
 from ..extensions import db
+from ..masking import mask_free_text
 from ..models import LinkOpen, Material, MaterialVersion, Share, Staff, china_today, utcnow
 from ..wecom import WeComError
 from .review import state_of
@@ -152,7 +153,8 @@ def _record_open(client, share, user_agent, remote_addr, now):
 
 def _notify(client, share):
     """客户张三 打开了《…》: an app message to the advisor; a WeCom outage must not break the link."""
-    who = f"客户{share.target_name}" if share.target_type == "contact" else f"客户群「{share.target_name}」中有人"
+    name = mask_free_text(share.target_name)  # a remark may carry the client's mobile
+    who = f"客户{name}" if share.target_type == "contact" else f"客户群「{name}」中有人"
     try:
         client.send_text_message(share.advisor, f"{who} 打开了《{share.version.title}》")
     except WeComError as error:

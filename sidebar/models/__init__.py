@@ -4,5 +4,5 @@ from .core import (CHINA, RISK_LEVELS, ROLES, STAGES, AssetSnapshot, ClientProfi
                    Role, Staff, TokenCache, china_today, from_epoch, utcnow)
 from .groups import GroupSnapshot  # noqa: F401
 from .materials import (KIND_LABELS, KINDS, PRODUCT_LEVELS, LinkOpen, Material, MaterialVersion,  # noqa: F401
-                        RateLimit, Share, StoredFile, WeComMedia, in_schema)
+                        RateLimit, Share, StoredFile, VersionEditor, WeComMedia, in_schema)
 from .sync import INBOX_STATES, CallbackInbox, CorpTag, SyncRun, SyncSeen  # noqa: F401

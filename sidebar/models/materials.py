@@ -101,11 +101,26 @@ class MaterialVersion(db.Model):
     material: Mapped[Material] = relationship(back_populates="versions")
     file: Mapped[StoredFile | None] = relationship(foreign_keys=[file_sha])
     cover: Mapped[StoredFile | None] = relationship(foreign_keys=[cover_sha])
+    editor_rows: Mapped[list["VersionEditor"]] = relationship(viewonly=True)  # written by review._record_editor
 
     @property
     def tag_list(self):
         """The tags as a list."""
         return [t for t in (self.tags or "").split(",") if t]
+
+    @property
+    def editors(self):
+        """userids of everyone who edited or uploaded into this version (`author` is only the last)."""
+        return {row.userid for row in self.editor_rows}
+
+
+class VersionEditor(db.Model):
+    """Someone who put content into a version: none of them may review it (four eyes)."""
+
+    __tablename__ = "material_version_editor"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("material_version.id"), primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class WeComMedia(db.Model):
