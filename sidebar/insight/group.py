@@ -114,7 +114,9 @@ class Figure:
     @property
     def direction(self):
         """up, down or flat (as times shows it), for its colour."""
-        return {"—": "", "持平": "flat"}.get(self.times, "up" if self.ratio > 1 else "down")
+        if self.times in ("—", "持平"):
+            return "" if self.ratio is None else "flat"
+        return "up" if self.ratio > 1 else "down"
 
 
 @dataclass
