@@ -29,7 +29,7 @@ EPOCH = datetime(1970, 1, 1)  # sorts members without a join time last
 
 # Clients first, by how far they got; a matched account without a stage counts as registered.
 BUCKETS = {"funded": "已入金", "opened": "已开户", "applying": "开户中", "registered": "已注册",
-           "prospect": "未注册"}  # no trading account matched (a WeCom tag may be named 潜在客户: not ours)
+           "prospect": "未注册"}  # no trading account matched; a WeCom tag with a stage-like name is not ours
 CLIENT_BUCKETS = ("funded", "opened", "applying", "registered")
 STAGE_BUCKETS = {"traded": "funded", "funded": "funded", "opened": "opened", "applying": "applying",
                  "registered": "registered", None: "registered"}

@@ -108,7 +108,7 @@ def blocking_reason(material, version, audience, today):
     if audience.type == "contact":
         known = blockers[0].level
         if known is None:
-            return f"该客户无有效测评（未测评或已过期），只能发送通用物料，不能发送 {level} 产品物料"
+            return f"该客户无有效测评，只能发送通用物料，不能发送 {level} 产品物料"
         return f"适当性不匹配：客户风险等级 {known}，不能发送 {level} 产品物料（{known} 最高可接收 R{known[1]}）"
     names = "、".join(f"{c.name}（{c.level or CLASS_WORDS[None]}）" for c in blockers[:10])
     more = f" 等 {len(blockers)} 人" if len(blockers) > 10 else ""

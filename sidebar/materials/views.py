@@ -71,7 +71,7 @@ def report(share_id):
     except sharing.UnknownShare:
         abort(404)
     except sharing.AlreadyReported:
-        return jsonify(error="该分享的结果已记录，不能更改"), 409
+        return jsonify(error="该发送的结果已记录，不能更改"), 409
     return jsonify(share_id=share.id, status=share.status)
 
 
