@@ -191,6 +191,22 @@ def test_every_page_passes_axe_in_light_and_dark(browser, demo_server):
     assert len(found) == 2 * (len(pages_of(world)) + 2 + len(console))
 
 
+def test_the_group_panel_tells_its_story_in_under_two_screens_before_the_members(browser, demo_server):
+    world = demo_server.emulator.world.as_json()
+    room = showroom(world)
+    page = phone(browser, demo_server, room["owner"])
+    page.goto(f"{demo_server.url}/sidebar/groups/{room['chat_id']}")
+    tops = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#panel > *')].map(
+        section => [section.id || section.className, section.getBoundingClientRect().top + scrollY]))""")
+    assert list(tops)[:2] == ["card group", "group-conversion"], "the conversion story first"
+    assert tops["group-members"] < 2 * PHONE["height"]
+    expect(page.locator("#group-members")).to_contain_text(f"{len(room['members'])} 人")
+    expect(page.locator("#group-members li.member")).to_have_count(0)
+    page.get_by_role("button", name="查看成员").click()
+    expect(page.locator("#group-members li.member")).to_have_count(50)
+    page.context.close()
+
+
 def test_every_control_is_44_px_both_ways_and_no_text_is_below_12_px(browser, demo_server):
     world = demo_server.emulator.world.as_json()
     page = phone(browser, demo_server)
