@@ -45,13 +45,14 @@ def rich_contact(world, advisor):
     raise LookupError("no rich contact in the demo seed")
 
 
-def sidebar_page(browser, url, advisor, path, out, visit=(), height=None):
+def sidebar_page(browser, url, advisor, path, out, visit=(), height=None, scheme="light"):
     """A sidebar page opened directly at WeCom's width (360 px), logged in through the emulator.
 
-    `visit`: pages opened first (chats the advisor has had); `height`: cut the picture at this height.
+    `visit`: pages opened first (chats the advisor has had); `height`: cut the picture at this height;
+    `scheme`: light or dark, as WeCom's own theme reaches the page (prefers-color-scheme).
     """
     context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN",
-                                  device_scale_factor=2)
+                                  device_scale_factor=2, color_scheme=scheme)
     context.add_cookies([{"name": "wecom_userid", "value": advisor, "url": f"{url}/_wecom/"}])
     page = context.new_page()
     for earlier in visit:
@@ -79,7 +80,7 @@ def showroom_clients(world, advisor, count=4):
 
 
 def main():
-    """The simulated client on a client chat, and the two panels at sidebar width."""
+    """The simulated client on a client chat, and the two panels at sidebar width, light and dark."""
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url, world = serve_demo(pathlib.Path(tmp) / "demo.db")
@@ -92,10 +93,14 @@ def main():
             page.goto(f"{url}/_wecom/client?userid={advisor}&chat=contact:{contact}")
             page.frame_locator("iframe").locator("article.contact").wait_for(timeout=15000)
             page.screenshot(path=OUT / "client.png")
-            sidebar_page(browser, url, advisor, f"/sidebar/contacts/{contact}", OUT / "contact-panel.png")
             visited = [f"/sidebar/contacts/{c}" for c in showroom_clients(world, advisor)]
             group_path = f"/sidebar/groups/{group['chat_id']}"
-            sidebar_page(browser, url, advisor, group_path, OUT / "group-panel.png", visit=visited, height=1180)
+            for scheme, suffix in (("light", ""), ("dark", "-dark")):
+                sidebar_page(browser, url, advisor, f"/sidebar/contacts/{contact}", OUT / f"contact-panel{suffix}.png",
+                             scheme=scheme)
+                sidebar_page(browser, url, advisor, group_path, OUT / f"group-panel{suffix}.png", visit=visited,
+                             scheme=scheme)
+                visited = ()  # once is enough
             browser.close()
     print(f"screenshots written to {OUT}")
 

@@ -1,13 +1,14 @@
 """Page-or-fragment rendering, error pages, and the headers every response carries."""
-from datetime import timezone
+from datetime import datetime, timezone
 
 from flask import jsonify, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from .extensions import htmx
 from .masking import mask_free_text
-from .models import CHINA
+from .models import CHINA, china_today
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -32,6 +33,7 @@ ERROR_MESSAGES = {
     500: "服务器出错了，请稍后再试",
     503: "服务暂时不可用，请稍后再试",
 }
+RETRYABLE = {408, 429, 500, 502, 503, 504}  # trying again may work: the error offers 重试
 
 
 def wants_fragment():
@@ -73,8 +75,10 @@ def handle_http_error(error):
         response = jsonify(error=message, detail=detail)
         response.status_code = error.code
     else:
+        # 重试 repeats an htmx request in place (static/js/requests.js), or reloads a page that was a GET
+        retry = error.code in RETRYABLE and (bool(htmx) or request.method == "GET")
         response = render("errors/error.html", status=error.code, code=error.code,
-                          message=message, detail=detail)
+                          message=message, detail=detail, retry=retry)
     for name, value in (error.get_headers() if isinstance(error, HTTPException) else []):
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value
@@ -92,11 +96,23 @@ def add_security_headers(response):
     return response
 
 
-def local_date(value, fmt="%Y-%m-%d"):
-    """Show a stored naive-UTC datetime in China time."""
+def local_date(value, fmt=None, time=False):
+    """Every date the pages show: a China calendar day, with its year when that is not this year.
+
+    value: a stored naive-UTC datetime (shown in China time) or a date (already a China day).
+    05-28 this year, 2025-05-28 before or after it, with " 14:30" when time=True; the year may go
+    to a line of its own in a narrow column (<wbr>). fmt: an explicit strftime format instead.
+    """
     if value is None:
         return "—"
-    return value.replace(tzinfo=timezone.utc).astimezone(CHINA).strftime(fmt)
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=timezone.utc).astimezone(CHINA)
+    if fmt:
+        return value.strftime(fmt)
+    shown = value.strftime("%m-%d %H:%M" if time else "%m-%d")
+    if value.year == china_today().year:
+        return shown
+    return Markup("{}-<wbr>{}").format(value.year, shown)
 
 
 def money(value):

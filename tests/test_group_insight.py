@@ -23,6 +23,13 @@ from sidebar.web import money
 from test_browser import client_url, page  # noqa: F401  (the browser page fixture)
 
 TODAY = china_today()
+
+
+def written(day):
+    """How the pages write a day: 09-03 this year, 2025-09-03 (the year may wrap) in any other."""
+    return day.strftime("%m-%d") if day.year == TODAY.year else f"{day.year}-<wbr>{day:%m-%d}"
+
+
 CHINA = timezone(timedelta(hours=8))
 TOKEN = "g" * 32
 BUCKET_OF = {"traded": "funded", "funded": "funded", "opened": "opened", "applying": "applying",
@@ -208,10 +215,10 @@ def test_the_showroom_shows_clients_times_five_and_assets_times_fifteen(app, see
     html = open_group(logged_in(app, room["owner"]), room["chat_id"], window="90")
     want = expected(world, current, room)
     assert want["clients"] % 5 == 0 and want["clients"] >= 40, "the showroom has many clients, a multiple of 5"
-    assert figure(html, "clients") == (str(want["clients"]), "×5", 91)
-    assert figure(html, "client_assets") == (money(want["client_assets"]), "×15", 91)
-    assert figure(html, "members") == (str(want["members"]), "×3", 91)
-    first = (TODAY - timedelta(days=90)).strftime("%m-%d")
+    assert figure(html, "clients") == (str(want["clients"]), "↑5×", 91)
+    assert figure(html, "client_assets") == (money(want["client_assets"]), "↑15×", 91)
+    assert figure(html, "members") == (str(want["members"]), "↑3×", 91)
+    first = written(TODAY - timedelta(days=90))
     assert f"起点 {first}：{want['clients'] // 5}" in html
     assert f"起点 {first}：{money(want['client_assets'] / 15)}" in html
 
@@ -228,10 +235,10 @@ def test_other_windows_swap_only_the_conversion_section(app, seed):
     assert 'data-window="30"' in fragment and "member-list" not in fragment and "<html" not in fragment
     start = history[TODAY - timedelta(days=30)]
     now, times, points = figure(fragment, "clients")
-    assert times == f"×{int(now) / start.clients:.1f}".replace(".0", "") and points == 31
+    assert times == f"↑{int(now) / start.clients:.1f}×".replace(".0", "") and points == 31
     assert "hx-push-url" not in fragment
     since_created = open_group(client, room["chat_id"], "/conversion", window="all")
-    assert figure(since_created, "clients")[1] == "×5", "created 92 days ago: history starts 90 days ago"
+    assert figure(since_created, "clients")[1] == "↑5×", "created 92 days ago: history starts 90 days ago"
     page = client.get(f"/sidebar/groups/{room['chat_id']}/conversion?window=30")  # no htmx: the whole panel
     assert "<html" in page.get_data(as_text=True) and 'data-window="30"' in page.get_data(as_text=True)
     assert client.get(f"/sidebar/groups/{room['chat_id']}/conversion?window=7").status_code == 400
@@ -243,7 +250,7 @@ def test_a_young_group_starts_from_its_creation_with_no_clients(app, seed):
     html = open_group(logged_in(app, young["owner"]), young["chat_id"], window="90")
     created = china_day(young["create_time"])
     assert figure(html, "clients")[1] == "—", "no clients on the day it was created: no ratio"
-    assert f"起点 {created.strftime('%m-%d')}" in html
+    assert f"起点 {written(created)}" in html
     assert figure(html, "clients")[2] == (TODAY - created).days + 1
 
 
@@ -253,7 +260,9 @@ def test_members_are_listed_clients_first_and_filtered_by_stage_with_htmx(app, s
     world, _, current = seed
     room = showroom(world)
     client = logged_in(app, room["owner"])
-    first = open_group(client, room["chat_id"])
+    opened = open_group(client, room["chat_id"])
+    assert member_rows(opened) == [] and f"{len(room['members'])} 人" in opened, "the list is behind a count"
+    first = open_group(client, room["chat_id"], "/members")
     assert len(member_rows(first)) == 50 and f"显示其余 {len(room['members']) - 50} 人" in first
     rows = member_rows(open_group(client, room["chat_id"], "/members", show="all"))
     order = [*BUCKETS, "staff"]
@@ -360,7 +369,7 @@ def test_a_branch_manager_sees_the_groups_of_the_branch_only(app, seed):
     lina_client = next(u for u in matched_rows(world, current, branch_group)
                        if any(f["userid"] == "lina" and f["external_userid"] == u for f in world["follows"]))
     assert logged_in(app, "lina").get(f"/sidebar/contacts/{lina_client}").status_code == 200
-    html = open_group(manager, branch_group["chat_id"])
+    html = open_group(manager, branch_group["chat_id"], show="all")
     assert "负责人视图" in html
     assert f'hx-get="/sidebar/contacts/{lina_client}"' in html, "a branch advisor's client opens read-only"
     assert "负责人只读" in manager.get(f"/sidebar/contacts/{lina_client}").get_data(as_text=True)
@@ -616,20 +625,20 @@ def test_a_group_chat_in_the_client_shows_the_showroom_and_filters_members(page,
 
     page.locator(f'[data-chat="group:{room["chat_id"]}"]').first.click()
     expect(sidebar.locator("article.group h1")).to_have_text(room["name"], timeout=15000)
-    expect(sidebar.locator('[data-figure="clients"] .times')).to_have_text("×5")
-    expect(sidebar.locator('[data-figure="client_assets"] .times')).to_have_text("×15")
+    expect(sidebar.locator('[data-figure="clients"] .times')).to_have_text("↑5×")
+    expect(sidebar.locator('[data-figure="client_assets"] .times')).to_have_text("↑15×")
 
     sidebar.locator('.segmented a:has-text("近30天")').click()
     expect(sidebar.locator("#group-conversion")).to_have_attribute("data-window", "30")
-    sidebar.locator('.chips a[data-stage="prospect"]').click()
-    expect(sidebar.locator("#group-members")).to_have_attribute("data-stage", "prospect")
+    sidebar.locator("#group-members select[name=stage]").select_option("prospect")
+    expect(sidebar.locator("#member-results")).to_have_attribute("data-stage", "prospect")
     buckets = sidebar.locator("#group-members li.member")
     assert buckets.count() > 0
     assert set(buckets.evaluate_all("els => els.map(e => e.dataset.bucket)")) == {"prospect"}
     expect(sidebar.locator("#group-conversion")).to_have_attribute("data-window", "30")  # the rest stays
 
-    sidebar.locator('.chips a[data-stage=""]').click()
-    expect(sidebar.locator("#group-members")).to_have_attribute("data-stage", "")
+    sidebar.locator("#group-members select[name=stage]").select_option("")
+    expect(sidebar.locator("#member-results")).to_have_attribute("data-stage", "")
     sidebar.locator(f'li.member[data-member="{mine}"] a.member-link').click()
     expect(sidebar.locator("article.contact")).to_have_attribute("data-external-userid", mine, timeout=15000)
     sidebar.locator('[data-tab="chat"]').click()  # back to the group from the member's panel

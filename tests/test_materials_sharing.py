@@ -106,7 +106,7 @@ def test_suitability_rn_needs_cn_and_unknown_classes_get_general_material_only(l
         answer = share(scene["advisor"], materials[level], to_contact(scene, who))
         assert answer.status_code == (200 if allowed else 403), (who, level, answer.get_json())
         if not allowed and who in ("expired", "nobody"):
-            assert "未完成风险测评或测评已过期" in answer.get_json()["blocked"]
+            assert "无有效测评" in answer.get_json()["blocked"]
 
 
 def test_product_text_carries_its_disclaimer(library_app, scene):

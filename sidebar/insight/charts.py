@@ -2,6 +2,9 @@
 from dataclasses import dataclass
 
 TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 300, 64, 4
+# The value axis spans at least this share of the largest value: a −0.1 % dip stays a ripple
+# instead of filling the box as a deep V. Larger moves still use the whole height.
+MIN_SPAN = 0.2
 MIX_LABELS = {"stock": "股票", "fund": "基金", "wealth": "理财", "cash": "现金"}
 
 
@@ -32,16 +35,25 @@ def trend(series):
     low, high = min(values), max(values)
     first_day, last_day = series[0][0], series[-1][0]
     span_days = max((last_day - first_day).days, 1)
-    span_value = (high - low) or 1.0
+    bottom, span_value = _axis(low, high)
     coords = []
     for (day, _), value in zip(series, values):
         x = TREND_PAD + (day - first_day).days / span_days * (TREND_WIDTH - 2 * TREND_PAD)
-        y = TREND_HEIGHT - TREND_PAD - (value - low) / span_value * (TREND_HEIGHT - 2 * TREND_PAD)
+        y = TREND_HEIGHT - TREND_PAD - (value - bottom) / span_value * (TREND_HEIGHT - 2 * TREND_PAD)
         coords.append(f"{x:.1f},{y:.1f}")
     base = TREND_HEIGHT - TREND_PAD
     area = f"{coords[0].split(',')[0]},{base} " + " ".join(coords) + f" {coords[-1].split(',')[0]},{base}"
     return Trend(points=" ".join(coords), area=area, first=values[0], last=values[-1], low=low, high=high,
                  start_day=first_day, end_day=last_day)
+
+
+def _axis(low, high):
+    """(bottom, span) of the value axis: the data's range, widened around its middle to MIN_SPAN.
+
+    For data that is never negative the bottom is not either (the widening is at most 20 % of high).
+    """
+    span = max(high - low, MIN_SPAN * max(abs(high), abs(low))) or 1.0
+    return (low + high - span) / 2, span
 
 
 @dataclass

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..identity.service import ensure_staff, roles_of
 from ..masking import mask_account, mask_mobile
 from ..materials.tracking import shares_for_contact
-from ..models import STAGES, AssetSnapshot, ClientProfile, ClientView, Follow, FollowUpNote, china_today
+from ..models import STAGES, AssetSnapshot, ClientProfile, ClientView, Follow, FollowUpNote, china_day, china_today
 from ..wecom import WeComError
 from . import charts
 from .service import ADD_WAYS, NotVisible, find_follow, staff_names
@@ -20,9 +20,10 @@ NOTES_SHOWN = 20
 NOTE_MAX = 1000
 
 PROFILE_GROUP = "客户画像"  # the corp tag group that mirrors profile tags into WeCom (sync/tags.py)
-STAGE_LABELS = {"added": "添加企微", "registered": "注册", "applying": "开户中", "opened": "已开户",
+STAGE_LABELS = {"added": "添加", "registered": "注册", "applying": "开户中", "opened": "已开户",
                 "funded": "已入金", "traded": "已交易"}
 RISK_LABELS = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4": "积极型", "C5": "激进型"}
+NO_VALID_ASSESSMENT = "无有效测评"  # missing or expired: one wording on every page (README, glossary)
 
 # Built once (see service.ACTIVE_FOLLOW).
 LATEST_NOTES = (db.select(FollowUpNote).where(FollowUpNote.external_userid == bindparam("external_userid"))
@@ -169,16 +170,23 @@ def _latest_notes(external_userid):
 
 
 def journey(follow, profile):
-    """The steps from 'added' to 'traded', with the dates we know and where the client stands."""
+    """The steps from 'added' to 'traded' in the order the client took them, with the dates we know.
+
+    The stages keep their order; the add (its China day, like every date shown) goes after the
+    stages dated before it: a client who opened an account before adding the advisor on WeCom
+    reads 注册 … 已开户, then 添加.
+    """
     reached = STAGES.index(profile.stage) if profile and profile.stage else -1
     dates = dict(profile.stage_dates or {}) if profile else {}
-    steps = [Step("added", STAGE_LABELS["added"], follow.added_at.date() if follow.added_at else None,
-                  "done" if reached >= 0 else "current")]
+    stages = []
     for index, stage in enumerate(STAGES):
         state = "done" if index < reached else "current" if index == reached else "todo"
         known = dates.get(stage)
-        steps.append(Step(stage, STAGE_LABELS[stage], date.fromisoformat(known) if known else None, state))
-    return steps
+        stages.append(Step(stage, STAGE_LABELS[stage], date.fromisoformat(known) if known else None, state))
+    added = Step("added", STAGE_LABELS["added"], china_day(follow.added_at), "done" if reached >= 0 else "current")
+    earlier = [i + 1 for i, step in enumerate(stages) if added.day and step.day and step.day < added.day]
+    at = max(earlier, default=0)
+    return [*stages[:at], added, *stages[at:]]
 
 
 def is_dormant(profile, today):
@@ -195,7 +203,7 @@ def risk_of(profile, today):
     level = profile.risk_level if profile else None
     expires = profile.risk_expires if profile else None
     if not level:
-        return Risk(None, "未测评", expires, "missing")
+        return Risk(None, NO_VALID_ASSESSMENT, expires, "missing")
     label = f"{level} {RISK_LABELS[level]}"
     if expires is not None and expires < today:
         return Risk(level, label, expires, "expired")

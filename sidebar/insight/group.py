@@ -14,10 +14,10 @@ from sqlalchemy import and_, false, or_, select
 from .. import versions
 from ..extensions import db
 from ..identity.service import roles_of
-from ..models import (CHINA, RISK_LEVELS, ClientProfile, Follow, GroupChat, GroupMember, GroupSnapshot, Staff,
+from ..models import (RISK_LEVELS, ClientProfile, Follow, GroupChat, GroupMember, GroupSnapshot, Staff, china_day,
                       china_today, utcnow)
 from . import charts
-from .client import Risk, is_dormant, risk_of
+from .client import NO_VALID_ASSESSMENT, Risk, is_dormant, risk_of
 from .service import staff_names
 
 MEMBER_LIMIT = 500  # WeCom's cap on a customer group
@@ -29,14 +29,14 @@ EPOCH = datetime(1970, 1, 1)  # sorts members without a join time last
 
 # Clients first, by how far they got; a matched account without a stage counts as registered.
 BUCKETS = {"funded": "已入金", "opened": "已开户", "applying": "开户中", "registered": "已注册",
-           "prospect": "潜在客户"}
+           "prospect": "未注册"}  # no trading account matched; a WeCom tag with a stage-like name is not ours
 CLIENT_BUCKETS = ("funded", "opened", "applying", "registered")
 STAGE_BUCKETS = {"traded": "funded", "funded": "funded", "opened": "opened", "applying": "applying",
                  "registered": "registered", None: "registered"}
 STAFF = "staff"
 FILTERS = {**BUCKETS, STAFF: "员工"}
 ORDER = {key: index for index, key in enumerate(FILTERS)}  # the member list's order
-RISK_CLASSES = {**{level: level for level in RISK_LEVELS}, "unknown": "未知"}
+RISK_CLASSES = {**{level: level for level in RISK_LEVELS}, "unknown": NO_VALID_ASSESSMENT}
 WINDOWS = {"30": ("近30天", 30), "90": ("近90天", 90), "all": ("建群以来", None)}
 DEFAULT_WINDOW = "90"
 
@@ -99,10 +99,24 @@ class Figure:
 
     @property
     def times(self):
-        """×5, ×1.3, ×15 — or — when there is nothing to compare with."""
+        """↑5×, ↑1.3×, ↑15×, ↓0.8×, 持平 — or — when there is nothing to compare with.
+
+        The arrow says which way before the number is read; ×N alone read as an error mark.
+        """
         if self.ratio is None:
             return "—"
-        return f"×{self.ratio:.0f}" if self.ratio >= 10 else f"×{self.ratio:.1f}".replace(".0", "")
+        digits = 0 if self.ratio >= 10 else 1 if self.ratio >= 0.1 else 2
+        number = f"{self.ratio:.{digits}f}".removesuffix(".0")
+        if number == "1":
+            return "持平"
+        return f"{'↑' if self.ratio > 1 else '↓'}{number}×"
+
+    @property
+    def direction(self):
+        """up, down or flat (as times shows it), for its colour."""
+        if self.times in ("—", "持平"):
+            return "" if self.ratio is None else "flat"
+        return "up" if self.ratio > 1 else "down"
 
 
 @dataclass
@@ -157,6 +171,8 @@ class GroupPanel:
     hidden: int  # rows of the filter not listed until asked for
     stage: str  # the member filter, "" for everyone
     counts: dict  # filter -> members
+    query: str = ""  # the member search (a name or group nickname contains it)
+    listed: bool = True  # the list is shown (asked for); else the panel shows the count and the search
 
     # Labels for the template (class constants, not fields).
     limit = MEMBER_LIMIT
@@ -170,8 +186,13 @@ class GroupPanel:
 
 # -- the panel ------------------------------------------------------------------------------------
 
-def group_panel(group, viewer, window=DEFAULT_WINDOW, stage="", show_all=False, today=None):
-    """The panel of a group the viewer may see (service.find_group authorised it)."""
+def group_panel(group, viewer, window=DEFAULT_WINDOW, stage="", show_all=False, today=None, query="",
+                listed=True):
+    """The panel of a group the viewer may see (service.find_group authorised it).
+
+    The member list is built only when listed (asked for); query keeps the members whose name or
+    group nickname contains it.
+    """
     if window not in WINDOWS or (stage and stage not in FILTERS):
         raise InvalidChoice(window if window not in WINDOWS else stage)
     today = today or china_today()
@@ -184,15 +205,18 @@ def group_panel(group, viewer, window=DEFAULT_WINDOW, stage="", show_all=False, 
     profiles = {row.member_id: profile for row, profile in matched if profile is not None and row.left_at is None}
     composition = compose(current, profiles, today)
     names = staff_names({group.owner} | {row.member_id for row in current if row.type == 1})
-    members, hidden, counts = _member_rows(current, profiles, names, _openable(viewer, chat_id, current), stage,
-                                           show_all, today)
+    openable = _openable(viewer, chat_id, current) if listed else set()
+    members, hidden, counts = _member_rows(current, profiles, names, openable, stage, show_all, today, query)
+    if not listed:
+        members, hidden = [], 0
     return GroupPanel(
         group=group, owner_name=names.get(group.owner, group.owner),
         admins=[_display_name(row, names) for row in current if row.is_admin],
         branch_view=not _is_member(group, current, viewer), composition=composition,
         bar=charts.share_bar(composition.stages, BUCKETS),
         conversion=_conversion(group, composition, current, profiles, window, today),
-        movement=_movement(rows, names), members=members, hidden=hidden, stage=stage, counts=counts)
+        movement=_movement(rows, names), members=members, hidden=hidden, stage=stage, counts=counts,
+        query=query, listed=listed)
 
 
 def panel_data(viewer, chat_id):
@@ -250,7 +274,7 @@ def client_members(chat_id):
 def _conversion(group, composition, current, profiles, window, today):
     """Today's figures against the window's first snapshot, trends, and accounts opened after joining."""
     label, days = WINDOWS[window]
-    created = _china_day(group.created_at) or today  # WeCom always sends it; unknown counts as new
+    created = china_day(group.created_at) or today  # WeCom always sends it; unknown counts as new
     since = max(today - timedelta(days=days), created) if days else created
     snapshots = db.session.execute(select(
         GroupSnapshot.day, GroupSnapshot.members, GroupSnapshot.clients, GroupSnapshot.client_assets).where(
@@ -275,7 +299,7 @@ def _converted(current, profiles, since):
         if profile is None:
             continue
         # ISO dates compare as strings: no parsing for each of up to 500 members
-        floor = max(since, _china_day(row.joined_at) or since).isoformat()
+        floor = max(since, china_day(row.joined_at) or since).isoformat()
         dates = profile.stage_dates or {}
         opened += (dates.get("opened") or "") >= floor
         funded += (dates.get("funded") or dates.get("traded") or "") >= floor
@@ -292,15 +316,16 @@ def _movement(rows, names):
     left = sorted((row for row in rows if row.left_at and row.left_at >= since),
                   key=lambda row: row.left_at, reverse=True)
     return Movement(days=MOVEMENT_DAYS,
-                    joined=[(_display_name(row, names), _china_day(row.joined_at)) for row in joined],
-                    left=[(_display_name(row, names), _china_day(row.left_at)) for row in left])
+                    joined=[(_display_name(row, names), china_day(row.joined_at)) for row in joined],
+                    left=[(_display_name(row, names), china_day(row.left_at)) for row in left])
 
 
-def _member_rows(current, profiles, names, openable, stage, show_all, today):
+def _member_rows(current, profiles, names, openable, stage, show_all, today, query=""):
     """(rows listed, rows not listed, filter -> count) of the member list.
 
     Clients by stage, then prospects, then staff; within a stage the members the viewer may open
-    first, by assets, then the newest joiners. Facts only for members the viewer may open.
+    first, by assets, then the newest joiners. Facts only for members the viewer may open. The
+    counts are of everyone; the rows only of the stage and the search.
     """
     entries = []
     for row in sorted(current, key=lambda row: row.joined_at or EPOCH, reverse=True):
@@ -311,7 +336,9 @@ def _member_rows(current, profiles, names, openable, stage, show_all, today):
         entries.append((ORDER[bucket], not opens, -(assets or 0), bucket, row, profile if opens else None))
     entries.sort(key=lambda entry: entry[:3])  # stable: the newest joiners stay first among equals
     counts = {"": len(entries), **Counter(entry[3] for entry in entries)}
-    listed = [entry for entry in entries if not stage or entry[3] == stage]
+    query = query.casefold()
+    listed = [entry for entry in entries if (not stage or entry[3] == stage)
+              and (not query or _matches(entry[4], names, query))]
     shown = listed if show_all else listed[:MEMBERS_SHOWN]
     rows = [_member_row(row, bucket, row.member_id in openable, profile, names, today)
             for _, _, _, bucket, row, profile in shown]
@@ -387,11 +414,11 @@ def _bucket(profile):
     return "prospect" if profile is None else STAGE_BUCKETS.get(profile.stage, "registered")
 
 
+def _matches(row, names, query):
+    """Whether a member's shown name or group nickname contains the (casefolded) search."""
+    return any(query in (text or "").casefold() for text in (_display_name(row, names), row.group_nickname))
+
+
 def _display_name(row, names):
     """A staff member's name, else the member's WeChat name or group nickname."""
     return names.get(row.member_id) or row.name or row.group_nickname or "未知成员"
-
-
-def _china_day(moment):
-    """The China calendar day of a naive-UTC datetime (None stays None)."""
-    return (moment + CHINA.utcoffset(None)).date() if moment else None

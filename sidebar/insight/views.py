@@ -73,14 +73,20 @@ def _group_view(page, chat_id):
     Every open is authorised; a fragment rendered for the same viewer and choices is reused while
     none of the data it shows has changed (fragments.py).
     """
-    choices = (request.args.get("window", group_insight.DEFAULT_WINDOW), request.args.get("stage", ""),
-               request.args.get("show") == "all")
+    args = request.args
+    # The member list is behind a count and a search: listed when asked for (the members route, a
+    # stage, a search or "show all"), not on every open.
+    listed = page == "insight/group_members.html" or any(args.get(name) for name in ("stage", "q", "show"))
+    choices = (args.get("window", group_insight.DEFAULT_WINDOW), args.get("stage", ""), args.get("show") == "all",
+               args.get("q", "").strip()[:50], listed)
     group = _authorised(service.find_group, chat_id)
 
     def rendered():
         """The panel as the group's data is now."""
+        window, stage, show_all, query, listed = choices
         try:
-            return render(page, panel=group_insight.group_panel(group, g.userid, *choices))
+            return render(page, panel=group_insight.group_panel(group, g.userid, window, stage, show_all,
+                                                                query=query, listed=listed))
         except group_insight.InvalidChoice:
             abort(400, "没有这个时间范围或成员筛选")
 
@@ -97,4 +103,4 @@ def _authorised(build, object_id):
     except service.NotVisible:
         abort(404)
     except service.Unavailable:
-        abort(503, "企业微信暂时无法访问，暂时无法识别这个聊天")
+        abort(503, "企业微信暂时无法访问，还没打开过的聊天暂时无法识别；打开过的客户和客户群仍可查看、记录跟进")

@@ -15,7 +15,7 @@ from .tracking import opens_of
 
 AUDIT_PAGE = 100
 STATUS_LABELS = {"prepared": "已准备", "sent": "已发送", "cancelled": "已取消", "failed": "失败", "blocked": "已拦截"}
-CLASS_LABELS = {None: "—", "unknown": "未知/过期"}
+CLASS_LABELS = {None: "—", "unknown": "无有效测评"}
 CSV_HEADER = ["时间", "顾问", "顾问ID", "物料ID", "物料标题", "版本", "物料风险等级", "对象类型", "对象ID", "对象名称",
               "客户风险等级", "结果", "原因", "打开次数"]
 

@@ -149,7 +149,7 @@ def _item(audience, material, version, points, trouble=False):
     blockers = audience.blockers(version.risk_level) if audience else []
     held = None
     if trouble and material.kind in UPLOADED_KINDS and needs_upload(version.file, material.kind):
-        held = "企业微信暂时无法访问，这个素材需要重新上传到企业微信，请稍后再发送"
+        held = "企业微信暂时无法访问，这个物料需要重新上传到企业微信，请稍后再发送"
     return Item(material, version, recommended=points > 0 and not blockers, suitable=not blockers,
                 blockers=blockers, held=held)
 

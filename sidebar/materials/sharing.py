@@ -18,7 +18,7 @@ from .audience import audience_for
 from .media import media_id_for
 
 MEDIA_KINDS = ("image", "video", "file")
-CLASS_WORDS = {None: "未测评或已过期"}
+CLASS_WORDS = {None: "无有效测评"}
 
 
 class Blocked(Exception):
@@ -71,7 +71,7 @@ def prepare_share(client, storage, advisor, material_id, target, links, today=No
         message, follow_up = build_message(client, storage, version, *links(share.token), now=now)
     except WeComError:
         db.session.rollback()
-        _record(share, "failed", "企业微信素材上传失败")
+        _record(share, "failed", "物料上传到企业微信失败")
         raise ShareFailed from None
     share.message = {"message": message, "follow_up": follow_up}
     _record(share, "prepared")
@@ -96,11 +96,11 @@ def report_result(advisor, share_id, result):
 def blocking_reason(material, version, audience, today):
     """Why this material may not go to this chat now, or None."""
     if material.withdrawn_at:
-        return "该物料已下架，不能再分享"
+        return "该物料已下架，不能再发送"
     if version.valid_from and version.valid_from > today:
-        return f"该物料 {version.valid_from:%Y-%m-%d} 起才能分享"
+        return f"该物料 {version.valid_from:%Y-%m-%d} 起才能发送"
     if version.valid_until and version.valid_until < today:
-        return f"该物料已于 {version.valid_until:%Y-%m-%d} 过期，不能再分享"
+        return f"该物料已于 {version.valid_until:%Y-%m-%d} 过期，不能再发送"
     blockers = audience.blockers(version.risk_level)
     if not blockers:
         return None
@@ -108,7 +108,7 @@ def blocking_reason(material, version, audience, today):
     if audience.type == "contact":
         known = blockers[0].level
         if known is None:
-            return f"该客户未完成风险测评或测评已过期，只能发送通用内容，不能发送 {level} 产品物料"
+            return f"该客户无有效测评，只能发送通用物料，不能发送 {level} 产品物料"
         return f"适当性不匹配：客户风险等级 {known}，不能发送 {level} 产品物料（{known} 最高可接收 R{known[1]}）"
     names = "、".join(f"{c.name}（{c.level or CLASS_WORDS[None]}）" for c in blockers[:10])
     more = f" 等 {len(blockers)} 人" if len(blockers) > 10 else ""

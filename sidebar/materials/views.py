@@ -27,7 +27,7 @@ def browse():
     except NotVisible:
         abort(404)
     except Unavailable:
-        abort(503, "企业微信暂时无法访问，暂时无法识别这个聊天")
+        abort(503, "企业微信暂时无法访问，还没打开过的聊天暂时无法识别；打开过的客户和客户群仍可查看、记录跟进")
     return _private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=CATEGORIES))
 
 
@@ -51,11 +51,11 @@ def share(material_id):
     except NotVisible:
         abort(404)
     except Unavailable:
-        abort(503, "企业微信暂时无法访问，暂时无法识别这个聊天")
+        abort(503, "企业微信暂时无法访问，还没打开过的聊天暂时无法识别；打开过的客户和客户群仍可查看、记录跟进")
     except sharing.Blocked as blocked:
         return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
     except sharing.ShareFailed:
-        abort(503, "素材上传到企业微信失败，请稍后再试")
+        abort(503, "物料上传到企业微信失败，请稍后再试")
     return jsonify(share_id=prepared.share.id, message=prepared.message, follow_up=prepared.follow_up,
                    report_url=url_for(".report", share_id=prepared.share.id))
 
@@ -71,7 +71,7 @@ def report(share_id):
     except sharing.UnknownShare:
         abort(404)
     except sharing.AlreadyReported:
-        return jsonify(error="该分享的结果已记录，不能更改"), 409
+        return jsonify(error="该发送的结果已记录，不能更改"), 409
     return jsonify(share_id=share.id, status=share.status)
 
 

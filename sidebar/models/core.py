@@ -18,6 +18,11 @@ def china_today():
     return datetime.now(CHINA).date()
 
 
+def china_day(moment):
+    """The China calendar day of a stored naive-UTC datetime (None stays None)."""
+    return (moment + CHINA.utcoffset(None)).date() if moment else None
+
+
 def utcnow():
     """Naive UTC now: one convention for every timestamp column, on SQLite and PostgreSQL."""
     return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -4,13 +4,6 @@
 (function () {
   "use strict";
 
-  var STATUS_MESSAGES = {
-    401: "登录已失效，请重新打开侧边栏",
-    404: "该物料已不可用，或当前聊天无法识别",
-    429: "操作太频繁，请稍后再试",
-    503: "企业微信暂时无法访问，请稍后再试"
-  };
-
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -63,6 +56,19 @@
     });
   }
 
+  // The server's words for a refusal (sidebar/web.py answers errors as {"error", "detail"}), and
+  // the page's own notice when no answer came: no copies of them here.
+  function refusal(answer) {
+    var data = answer.data;
+    return [data.error || "发送失败（" + answer.status + "）", data.detail].filter(Boolean).join("：");
+  }
+
+  function offline() {
+    var notice = document.getElementById("offline-notice");
+    return notice ? notice.content.querySelector(".notice-title").textContent : "";
+  }
+
+  // While the share is prepared and sent the button is disabled and busy: one tap, one share.
   function share(button) {
     var item = button.closest(".material");
     if (typeof ww === "undefined") {
@@ -70,6 +76,7 @@
       return;
     }
     button.disabled = true;
+    button.setAttribute("aria-busy", "true");
     show(item, "正在准备…", "pending");
     post(button.dataset.shareUrl, { target: button.dataset.target }).then(function (answer) {
       if (answer.status === 200) { return deliver(item, answer); }
@@ -77,12 +84,13 @@
         show(item, "已拦截：" + answer.data.blocked, "blocked");
         return null;
       }
-      show(item, STATUS_MESSAGES[answer.status] || "发送失败（" + answer.status + "）", "error");
+      show(item, refusal(answer), "error");
       return null;
     }).catch(function () {
-      show(item, "网络不可用，请稍后再试", "error");
+      show(item, offline(), "error");
     }).finally(function () {
       button.disabled = false;
+      button.removeAttribute("aria-busy");
     });
   }
 

@@ -7,12 +7,6 @@
   var panel = document.getElementById("panel");
   var CONTEXT_TIMEOUT_MS = 8000;
   var NOT_IN_CHAT = "请从客户聊天或客户群的工具栏打开侧边栏";
-  var STATUS_MESSAGES = {
-    401: "登录已失效，正在重新登录…",
-    404: "未找到这个聊天的客户或客户群，或您不是其跟进人/群成员",
-    429: "操作太频繁，请稍后再试",
-    503: "企业微信暂时无法访问，请稍后重新打开侧边栏"
-  };
 
   function showNotice(title, detail) {
     var box = document.createElement("div");
@@ -61,20 +55,19 @@
     return ["无法读取当前聊天", text];
   }
 
-  function loadPanel(url) {
-    return htmx.ajax("GET", url, { target: "#panel", swap: "innerHTML" });
-  }
-
   // Two tabs, the chat's panel and the material library, both loaded into #panel: the page URL
-  // never changes, so the JS-SDK signature made for it stays valid.
+  // never changes, so the JS-SDK signature made for it stays valid. The tab is the request's source:
+  // its nav's hx-indicator and hx-sync (identity/shell.html) show the wait and drop a stale answer.
   var tabs = document.getElementById("tabs");
   var tabUrls = {};
 
   function selectTab(name) {
+    var source;
     tabs.querySelectorAll("[data-tab]").forEach(function (tab) {
       tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+      if (tab.dataset.tab === name) { source = tab; }
     });
-    return loadPanel(tabUrls[name]);
+    return htmx.ajax("GET", tabUrls[name], { source: source, target: "#panel", swap: "innerHTML" });
   }
 
   function openPanel(url, target, label) {
@@ -130,14 +123,6 @@
   // through getContext below, so the SDK's own copy of the rejection is not an error.
   window.addEventListener("unhandledrejection", function (event) {
     if (event.reason && event.reason.errMsg) { event.preventDefault(); }
-  });
-
-  body.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr.status;
-    showNotice(STATUS_MESSAGES[status] || "加载失败（" + status + "）", "请稍后重新打开侧边栏");
-  });
-  body.addEventListener("htmx:sendError", function () {
-    showNotice("网络不可用", "请检查网络后重新打开侧边栏");
   });
 
   if (typeof ww === "undefined") {
