@@ -29,6 +29,20 @@ def allow(key, limit, window_seconds, now=None):
     return hits <= limit
 
 
+def once_per(key, seconds, now=None):
+    """True for at most one caller every `seconds` for key, across every worker and host (a gate, not a count).
+
+    The row keeps when the gate last opened; the conditional upsert opens it again only after `seconds`.
+    """
+    now = int(now or time.time())
+    stmt = upsert(db.engine, RateLimit).values(key=key[:80], window=now, hits=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[RateLimit.key], set_={"window": now, "hits": 1},
+                                      where=RateLimit.window <= now - seconds).returning(RateLimit.window)
+    opened = db.session.execute(stmt).scalar_one_or_none() is not None
+    db.session.commit()
+    return opened
+
+
 def enforce(key, limit, window_seconds, setting=None):
     """Count a hit for key; raise 429 with Retry-After (to the window's end) once over the limit.
 

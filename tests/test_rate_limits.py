@@ -89,3 +89,18 @@ def test_behind_a_trusted_proxy_each_client_address_counts_alone(tmp_path, emula
     assert refused(client.get("/sidebar/", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.7"}))
     assert client.get("/sidebar/", environ_base=proxy,
                       headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 302, "another client, same proxy"
+
+
+def test_a_gate_opens_once_per_period_for_every_worker(app, tmp_path, emulator):
+    from sidebar.ratelimit import once_per
+
+    other_worker = make_app(tmp_path / "sidebar.db", emulator.url)
+    start = 1_800_000_000
+    with app.app_context():
+        assert once_per("gate", 300, now=start)
+    with other_worker.app_context():
+        assert not once_per("gate", 300, now=start + 299)
+        assert once_per("other gate", 300, now=start + 1)
+    with app.app_context():
+        assert once_per("gate", 300, now=start + 300)
+        assert not once_per("gate", 300, now=start + 301), "a new period starts when the gate opened"

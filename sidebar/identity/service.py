@@ -4,9 +4,12 @@ from urllib.parse import urlsplit
 
 from ..extensions import commit_upsert, db
 from ..models import ROLES, Role, Staff
+from ..ratelimit import once_per
 
 NEXT_ALLOWED = ("/sidebar/", "/console/")  # where a login may return to
 MAX_PENDING_LOGINS = 4  # two sidebars opened at once must both be able to log in
+# WeCom allows an app 100 ticket fetches an hour: a refresh forced by pages at most every 5 minutes a kind
+TICKET_RENEWAL_GAP = 300
 
 
 class LoginRefused(Exception):
@@ -92,3 +95,13 @@ def same_origin(url, base):
     """True when url is an absolute http(s) URL on base's scheme, host and port."""
     target, ours = urlsplit(url or ""), urlsplit(base)
     return target.scheme in ("http", "https") and (target.scheme, target.netloc) == (ours.scheme, ours.netloc)
+
+
+def renew_refused_ticket(client, kind):
+    """A page says WeCom refused the signature made with our `corp` or `agent` ticket: drop that ticket
+    so the next signature fetches a new one; False when one was renewed less than TICKET_RENEWAL_GAP
+    ago (by any worker), which keeps a ticket refused for other reasons from spending WeCom's quota."""
+    if not once_per(f"ticket-renewal:{kind}", TICKET_RENEWAL_GAP):
+        return False
+    client.forget_ticket(kind)
+    return True

@@ -1,5 +1,6 @@
 """OAuth login, logout, JS-SDK signatures and the sidebar entry page."""
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import wecom
 from ..web import render
@@ -61,3 +62,15 @@ def signature():
     except WeComError:
         abort(503, "企业微信暂时无法访问")
     return jsonify(signature_for(ticket, url))
+
+
+@bp.post("/jssdk/signature/refused")
+@login_required
+def signature_refused():
+    """The page's JS-SDK registration failed with 'invalid signature': renew that ticket, then the page signs again."""
+    kind = request.form.get("type")
+    if kind not in ("corp", "agent"):
+        abort(400, "type 必须是 corp 或 agent")
+    if not service.renew_refused_ticket(wecom(), kind):
+        raise TooManyRequests("票据刚刚更新过，请稍后再试", retry_after=service.TICKET_RENEWAL_GAP)
+    return "", 204
