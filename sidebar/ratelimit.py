@@ -1,11 +1,14 @@
 """A fixed-window rate limit kept in the database, so every worker and host counts together."""
+import hashlib
+import hmac
 import random
 import time
 
-from flask import current_app
+from flask import current_app, request
 from sqlalchemy import delete
 from werkzeug.exceptions import TooManyRequests
 
+from .addresses import client_of
 from .extensions import db, upsert
 from .models import RateLimit
 
@@ -53,3 +56,11 @@ def enforce(key, limit, window_seconds, setting=None):
     now = int(time.time())
     if not allow(key, limit, window_seconds, now=now):
         raise TooManyRequests(retry_after=window_seconds - now % window_seconds or window_seconds)
+
+
+def client_key(name):
+    """The key of name's count for this request's client (addresses.client_of), as a keyed hash: the
+    table keeps no client address."""
+    client = client_of(request.remote_addr) or "unknown"
+    digest = hmac.new(current_app.secret_key.encode(), client.encode(), hashlib.sha256).hexdigest()
+    return f"{name}:{digest[:32]}"

@@ -4,7 +4,7 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from ..extensions import htmx, wecom
-from ..ratelimit import enforce
+from ..ratelimit import client_key, enforce
 from ..web import wants_json
 from . import service
 
@@ -22,7 +22,7 @@ LOGIN_LIMIT = (120, 60)  # OAuth starts plus returns per client address per minu
 
 def limit_logins():
     """429 once one address starts or finishes logins too often (a whole office shares one address)."""
-    enforce(f"login:{request.remote_addr}", *LOGIN_LIMIT, setting="LOGIN_RATE_LIMIT")
+    enforce(client_key("login"), *LOGIN_LIMIT, setting="LOGIN_RATE_LIMIT")
 
 
 def start_login(target):
