@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 MODES = ("production", "demo", "test")
+MAX_BODY = 1024 * 1024  # forms and JSON of the sidebar and console; uploads and the import set their own
 
 # The emulator's corp: used by `demo` and the tests, never in production.
 EMULATED_CORP = {
@@ -88,6 +89,9 @@ def _flask_settings(settings):
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # one working day; WeCom re-auths silently
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
         "WTF_CSRF_SSL_STRICT": public_https,
+        # every body is refused above this before it is read (CSRF checks read forms); the import
+        # API and the console's uploads raise their own request's limit before reading
+        "MAX_CONTENT_LENGTH": MAX_BODY,
     }
 
 
