@@ -130,6 +130,23 @@ def test_logout_needs_the_csrf_token(client, world):
     assert client.get("/sidebar/").status_code == 302
 
 
+def test_a_copy_of_the_session_cookie_opens_nothing_after_logout(app, client, world):
+    userid = advisors(world)[0]
+    contact = next(f["external_userid"] for f in world["follows"] if f["userid"] == userid)
+    login(client, userid)
+    elsewhere = app.test_client()  # the same advisor in another browser, logged in on its own
+    login(elsewhere, userid)
+    copied = app.test_client()
+    copied.set_cookie("sidebar_session", client.get_cookie("sidebar_session").value)
+    assert copied.get(f"/sidebar/contacts/{contact}").status_code == 200, "the copy works while the session lives"
+    assert client.post("/auth/logout", headers={"X-CSRFToken": csrf_token(client)}).status_code == 204
+    assert copied.get("/sidebar/").status_code == 302, "back to WeCom's login"
+    assert copied.get(f"/sidebar/contacts/{contact}", headers={"HX-Request": "true"}).status_code == 401
+    assert copied.get("/jssdk/signature?type=agent&url=http://localhost/sidebar/",
+                      headers={"Accept": "application/json"}).status_code == 401
+    assert elsewhere.get(f"/sidebar/contacts/{contact}").status_code == 200, "only that session ended"
+
+
 # --- /jssdk/signature ------------------------------------------------------------------------
 
 def test_signature_needs_a_session(client):

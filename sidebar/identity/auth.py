@@ -32,11 +32,20 @@ def start_login(target):
     return redirect(wecom().authorize_url(public_url("identity.callback"), state))
 
 
+def signed_in_userid():
+    """The member this request's session belongs to, or None; a cookie of a session ended by logout
+    counts as none (it is left as it is: a fetch must not rewrite the cookie of a login under way)."""
+    userid = session.get("userid")
+    if userid and service.session_is_live(session.get("sid"), userid):
+        return userid
+    return None
+
+
 def login_required(view):
     """Run view with g.userid set, or answer as an unauthenticated client expects."""
     @wraps(view)
     def guarded(*args, **kwargs):
-        userid = session.get("userid")
+        userid = signed_in_userid()
         if not userid:
             return not_logged_in()
         g.userid = userid

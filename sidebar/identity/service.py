@@ -2,14 +2,20 @@
 import secrets
 from urllib.parse import urlsplit
 
+from sqlalchemy import bindparam, delete
+
 from ..extensions import commit_upsert, db
-from ..models import ROLES, Role, Staff
+from ..models import ROLES, Role, Staff, StaffSession, utcnow
 from ..ratelimit import once_per
 
 NEXT_ALLOWED = ("/sidebar/", "/console/")  # where a login may return to
 MAX_PENDING_LOGINS = 4  # two sidebars opened at once must both be able to log in
 # WeCom allows an app 100 ticket fetches an hour: a refresh forced by pages at most every 5 minutes a kind
 TICKET_RENEWAL_GAP = 300
+
+
+LIVE_SESSION = db.select(StaffSession.id).where(StaffSession.id == bindparam("sid"),
+                                                StaffSession.userid == bindparam("userid"))
 
 
 class LoginRefused(Exception):
@@ -60,6 +66,28 @@ def _add_staff(client, userid):
                       department=data.get("department") or [], position=data.get("position"))
         db.session.add(staff)
     return staff
+
+
+def start_session(userid, lifetime):
+    """Record a new signed-in browser of userid; returns the id its cookie carries. Forgets sessions
+    older than lifetime (their cookies have expired anyway)."""
+    db.session.execute(delete(StaffSession).where(StaffSession.started_at < utcnow() - lifetime))
+    session_id = secrets.token_urlsafe(32)
+    db.session.add(StaffSession(id=session_id, userid=userid))
+    db.session.commit()
+    return session_id
+
+
+def session_is_live(session_id, userid):
+    """Whether the cookie's session has not been ended by a logout."""
+    return bool(session_id) and db.session.scalar(LIVE_SESSION, {"sid": session_id, "userid": userid}) is not None
+
+
+def end_session(session_id):
+    """Logout: the session's cookie, and every copy of it, opens nothing from now on."""
+    if session_id:
+        db.session.execute(delete(StaffSession).where(StaffSession.id == session_id))
+        db.session.commit()
 
 
 def roles_of(userid):

@@ -6,7 +6,7 @@ from ..extensions import wecom
 from ..web import render
 from ..wecom import WeComError, WeComUnavailable, signature_for
 from . import service
-from .auth import limit_logins, login_required, not_logged_in
+from .auth import limit_logins, login_required, not_logged_in, signed_in_userid
 
 bp = Blueprint("identity", __name__)
 
@@ -14,7 +14,7 @@ bp = Blueprint("identity", __name__)
 @bp.get("/sidebar/")
 def entry():
     """The shell: registers the JS-SDK, reads the chat context, loads the right panel."""
-    if not session.get("userid"):
+    if not signed_in_userid():
         return not_logged_in()
     return render_template("identity/shell.html")
 
@@ -37,12 +37,14 @@ def callback():
     session.clear()  # a fresh session on login: nothing from before it survives
     session.permanent = True
     session["userid"] = staff.userid
+    session["sid"] = service.start_session(staff.userid, current_app.permanent_session_lifetime)
     return redirect(target)
 
 
 @bp.post("/auth/logout")
 def logout():
-    """End the session (the next open logs in again through WeCom)."""
+    """End the session on the server and in the browser (the next open logs in again through WeCom)."""
+    service.end_session(session.get("sid"))
     session.clear()
     return "", 204
 
