@@ -57,7 +57,7 @@ def _validated(raw, instance_path):
     return {
         "SIDEBAR_SECRET_KEY": _secret_key(raw.get("SIDEBAR_SECRET_KEY")),
         "SIDEBAR_DATABASE_URL": _database_url(raw.get("SIDEBAR_DATABASE_URL"), instance_path),
-        "SIDEBAR_PUBLIC_URL": _optional_base_url("SIDEBAR_PUBLIC_URL", raw.get("SIDEBAR_PUBLIC_URL")),
+        "SIDEBAR_PUBLIC_URL": _public_url(raw.get("SIDEBAR_PUBLIC_URL"), raw["SIDEBAR_MODE"]),
         "SIDEBAR_UPLOAD_DIR": raw.get("SIDEBAR_UPLOAD_DIR") or os.path.join(instance_path, "uploads"),
         "SIDEBAR_IMPORT_TOKEN": _import_token(raw.get("SIDEBAR_IMPORT_TOKEN")),
         "WECOM_CORP_ID": _matching("WECOM_CORP_ID", raw.get("WECOM_CORP_ID"), r"[A-Za-z0-9]{4,64}",
@@ -133,9 +133,15 @@ def _base_url(name, value):
     return value.rstrip("/")
 
 
-def _optional_base_url(name, value):
-    """Like _base_url, but the setting may be absent."""
-    return _base_url(name, value) if value else None
+def _public_url(value, mode):
+    """Our external base URL; required in production, where the Host header of a request is the
+    client's word (it would choose the origin /jssdk/signature signs for and the OAuth return)."""
+    if value:
+        return _base_url("SIDEBAR_PUBLIC_URL", value)
+    if mode == "production":
+        raise ConfigError("SIDEBAR_PUBLIC_URL is required outside demo/test: the base URL advisors open "
+                          "the sidebar at, e.g. https://sidebar.example.com (see the settings table in README.md)")
+    return None
 
 
 def _database_url(value, instance_path):

@@ -392,10 +392,10 @@ def unknown_link(fx):
 @case("a setting missing or malformed at start")
 def bad_settings(fx):
     good = {"SIDEBAR_MODE": "production", "SIDEBAR_SECRET_KEY": "k" * 40, "WECOM_CORP_ID": "ww1436e0e65a779aee",
-            "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s3cret",
+            "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s3cret", "SIDEBAR_PUBLIC_URL": "https://sidebar.example.com",
             "SIDEBAR_DATABASE_URL": f"sqlite:///{fx.tmp_path}/p.db"}
     for name, value in (("SIDEBAR_SECRET_KEY", None), ("SIDEBAR_SECRET_KEY", "short"), ("WECOM_AGENT_ID", "abc"),
-                        ("WECOM_SECRET", None), ("SIDEBAR_MODE", "debug")):
+                        ("WECOM_SECRET", None), ("SIDEBAR_PUBLIC_URL", None), ("SIDEBAR_MODE", "debug")):
         with pytest.raises(ConfigError) as refused:
             create_app({k: v for k, v in {**good, name: value}.items() if v is not None})
         assert name in str(refused.value), (name, value)
