@@ -77,7 +77,8 @@ def test_tickets_wecom_replaced_under_the_app_are_renewed_and_the_sidebar_recove
 def test_a_ticket_refused_again_soon_fails_registration_with_a_clear_message(page, demo_server):
     sidebar = open_first_contact(page, demo_server)
     requests.delete(f"{demo_server.url}/_wecom/_admin/calls", timeout=5).raise_for_status()
-    stale = "UPDATE token_cache SET value = 'stale-ticket' WHERE key LIKE '%agent_ticket'"  # a ticket WeCom no longer knows
+    # a ticket WeCom no longer knows
+    stale = "UPDATE token_cache SET value = 'stale-ticket' WHERE key LIKE '%agent_ticket'"
     run_sql(demo_server.flask_app, stale)
     page.reload()
     expect(sidebar.locator("article.contact")).to_be_visible(timeout=15000)  # renewed: one fetch

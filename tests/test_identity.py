@@ -203,7 +203,8 @@ def test_a_refused_ticket_is_renewed_once_for_every_worker_within_five_minutes(a
     fetched = wecom_calls(emulator, "/cgi-bin/ticket/get")
     token = csrf_token(client)
     assert client.post("/jssdk/signature/refused", data={"type": "agent"}).status_code == 400, "needs the CSRF token"
-    assert client.post("/jssdk/signature/refused", data={"type": "x"}, headers={"X-CSRFToken": token}).status_code == 400
+    assert client.post("/jssdk/signature/refused", data={"type": "x"},
+                       headers={"X-CSRFToken": token}).status_code == 400
     assert client.post("/jssdk/signature/refused", data={"type": "agent"},
                        headers={"X-CSRFToken": token}).status_code == 204
     other_worker = make_app(tmp_path / "sidebar.db", emulator.url).test_client()  # the same database
