@@ -79,8 +79,15 @@ def start_session(userid, lifetime):
 
 
 def session_is_live(session_id, userid):
-    """Whether the cookie's session has not been ended by a logout."""
-    return bool(session_id) and db.session.scalar(LIVE_SESSION, {"sid": session_id, "userid": userid}) is not None
+    """Whether the cookie's session has not been ended by a logout.
+
+    Asked on a connection of its own, returned at once: a request that then waits for another
+    worker's ticket refresh must not hold a pooled connection the refreshing one needs.
+    """
+    if not session_id:
+        return False
+    with db.engine.connect() as connection:
+        return connection.execute(LIVE_SESSION, {"sid": session_id, "userid": userid}).first() is not None
 
 
 def end_session(session_id):
