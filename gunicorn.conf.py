@@ -4,6 +4,9 @@ Every value can be overridden on the command line (e.g. `-w 2`) or by the enviro
 """
 import multiprocessing
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Requests are short and mostly wait on the database: two workers a core keeps both cores busy.
@@ -14,8 +17,26 @@ keepalive = 5
 max_requests = 5000  # recycle workers now and then: bounded memory over weeks
 max_requests_jitter = 500
 accesslog = "-"
-# The path without its query string: OAuth codes and search words stay out of the logs.
+# The path without its query string: OAuth codes and search words stay out of the logs; the client's
+# network, not its address, and tracked links without their token (PrivateAccessLogger).
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+TOKEN_IN_PATH = re.compile(r"^/r/[^/]+")  # /r/<token> and /r/<token>/cover
+
+
+class PrivateAccessLogger(Logger):
+    """gunicorn's logger, writing the client's network (/24, /48) for its address and /r/… for a tracked link."""
+
+    def atoms(self, resp, req, environ, request_time):
+        """The format's values with the address cut to its network and share tokens cut out of the path."""
+        from sidebar.addresses import network_of
+
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = TOKEN_IN_PATH.sub("/r/…", atoms["U"] or "")
+        atoms.update(h=network_of(atoms["h"]) or "-", U=path, r=f'{atoms["m"]} {path} {atoms["H"]}', q="-")
+        return atoms
+
+
+logger_class = PrivateAccessLogger
 # Behind a reverse proxy, trust its X-Forwarded-* headers (https detection, client address).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 

@@ -107,7 +107,7 @@ def production_settings(database, emulator_url):
             "SIDEBAR_SECRET_KEY": "bench-secret-key-" + "x" * 32, "SIDEBAR_UPLOAD_DIR": str(dataset.DATA / "uploads"),
             "WECOM_CORP_ID": EMULATED_CORP["WECOM_CORP_ID"], "WECOM_AGENT_ID": EMULATED_CORP["WECOM_AGENT_ID"],
             "WECOM_SECRET": EMULATED_CORP["WECOM_SECRET"], "WECOM_API_BASE": emulator_url,
-            "WECOM_OAUTH_BASE": emulator_url}
+            "WECOM_OAUTH_BASE": emulator_url, "SIDEBAR_PUBLIC_URL": "http://127.0.0.1"}  # logins use the return's path
 
 
 def targets(app, count=200):

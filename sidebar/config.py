@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 MODES = ("production", "demo", "test")
+MAX_BODY = 1024 * 1024  # forms and JSON of the sidebar and console; uploads and the import set their own
 
 # The emulator's corp: used by `demo` and the tests, never in production.
 EMULATED_CORP = {
@@ -56,7 +57,7 @@ def _validated(raw, instance_path):
     return {
         "SIDEBAR_SECRET_KEY": _secret_key(raw.get("SIDEBAR_SECRET_KEY")),
         "SIDEBAR_DATABASE_URL": _database_url(raw.get("SIDEBAR_DATABASE_URL"), instance_path),
-        "SIDEBAR_PUBLIC_URL": _optional_base_url("SIDEBAR_PUBLIC_URL", raw.get("SIDEBAR_PUBLIC_URL")),
+        "SIDEBAR_PUBLIC_URL": _public_url(raw.get("SIDEBAR_PUBLIC_URL"), raw["SIDEBAR_MODE"]),
         "SIDEBAR_UPLOAD_DIR": raw.get("SIDEBAR_UPLOAD_DIR") or os.path.join(instance_path, "uploads"),
         "SIDEBAR_IMPORT_TOKEN": _import_token(raw.get("SIDEBAR_IMPORT_TOKEN")),
         "WECOM_CORP_ID": _matching("WECOM_CORP_ID", raw.get("WECOM_CORP_ID"), r"[A-Za-z0-9]{4,64}",
@@ -89,6 +90,9 @@ def _flask_settings(settings):
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
         "WTF_CSRF_SSL_STRICT": public_https,
         "COMPRESS_ALGORITHM": ["br", "gzip"],  # Flask-Compress: brotli where the browser takes it
+        # every body is refused above this before it is read (CSRF checks read forms); the import
+        # API and the console's uploads raise their own request's limit before reading
+        "MAX_CONTENT_LENGTH": MAX_BODY,
     }
 
 
@@ -130,9 +134,15 @@ def _base_url(name, value):
     return value.rstrip("/")
 
 
-def _optional_base_url(name, value):
-    """Like _base_url, but the setting may be absent."""
-    return _base_url(name, value) if value else None
+def _public_url(value, mode):
+    """Our external base URL; required in production, where the Host header of a request is the
+    client's word (it would choose the origin /jssdk/signature signs for and the OAuth return)."""
+    if value:
+        return _base_url("SIDEBAR_PUBLIC_URL", value)
+    if mode == "production":
+        raise ConfigError("SIDEBAR_PUBLIC_URL is required outside demo/test: the base URL advisors open "
+                          "the sidebar at, e.g. https://sidebar.example.com (see the settings table in README.md)")
+    return None
 
 
 def _database_url(value, instance_path):

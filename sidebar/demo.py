@@ -1,8 +1,11 @@
 """`flask --app wsgi demo`: the embedded default (SQLite, the WeCom emulator, seeded data)."""
 import click
 from flask_migrate import upgrade
+from sqlalchemy import delete
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
+
+from .extensions import db
 
 EMULATOR_PREFIX = "/_wecom"
 
@@ -38,12 +41,26 @@ def prepare_demo(app):
     world = emulator.world.as_json()
     with app.app_context():
         upgrade()
+        forget_last_emulator()
         rows = demo_profiles(world) + prospect_profiles(world)
         result = import_profiles(rows)
         backfill(group_history(world, rows))  # 90 days of group snapshots; the showroom grows ×5 / ×15
         seed_materials(storage())  # console roles and an approved library, products R1–R5
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
+
+
+def forget_last_emulator():
+    """Drop the token, tickets and media ids a previous run's emulator issued: this one is new.
+
+    Each start seeds a new emulator with new secrets, while instance/ keeps the database; what the
+    old one issued would be served from the cache and refused (agentConfig: invalid signature).
+    """
+    from .models import TokenCache, WeComMedia
+
+    db.session.execute(delete(TokenCache))
+    db.session.execute(delete(WeComMedia))
+    db.session.commit()
 
 
 def emulated_settings(base_url):

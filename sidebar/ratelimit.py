@@ -1,11 +1,14 @@
 """A fixed-window rate limit kept in the database, so every worker and host counts together."""
+import hashlib
+import hmac
 import random
 import time
 
-from flask import current_app
+from flask import current_app, request
 from sqlalchemy import delete
 from werkzeug.exceptions import TooManyRequests
 
+from .addresses import client_of
 from .extensions import db, upsert
 from .models import RateLimit
 
@@ -29,6 +32,20 @@ def allow(key, limit, window_seconds, now=None):
     return hits <= limit
 
 
+def once_per(key, seconds, now=None):
+    """True for at most one caller every `seconds` for key, across every worker and host (a gate, not a count).
+
+    The row keeps when the gate last opened; the conditional upsert opens it again only after `seconds`.
+    """
+    now = int(now or time.time())
+    stmt = upsert(db.engine, RateLimit).values(key=key[:80], window=now, hits=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[RateLimit.key], set_={"window": now, "hits": 1},
+                                      where=RateLimit.window <= now - seconds).returning(RateLimit.window)
+    opened = db.session.execute(stmt).scalar_one_or_none() is not None
+    db.session.commit()
+    return opened
+
+
 def enforce(key, limit, window_seconds, setting=None):
     """Count a hit for key; raise 429 with Retry-After (to the window's end) once over the limit.
 
@@ -39,3 +56,11 @@ def enforce(key, limit, window_seconds, setting=None):
     now = int(time.time())
     if not allow(key, limit, window_seconds, now=now):
         raise TooManyRequests(retry_after=window_seconds - now % window_seconds or window_seconds)
+
+
+def client_key(name):
+    """The key of name's count for this request's client (addresses.client_of), as a keyed hash: the
+    table keeps no client address."""
+    client = client_of(request.remote_addr) or "unknown"
+    digest = hmac.new(current_app.secret_key.encode(), client.encode(), hashlib.sha256).hexdigest()
+    return f"{name}:{digest[:32]}"

@@ -2,6 +2,7 @@
 stored or leaked. One parametrised test walks the issue's list; each case is a small function."""
 import logging
 import re
+import time
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -280,11 +281,11 @@ def callback_refusals(fx):
     config = fx.app.config
     ours = CallbackCrypto(config["WECOM_TOKEN"], config["WECOM_AES_KEY"], config["WECOM_CORP_ID"])
     foreign = CallbackCrypto(config["WECOM_TOKEN"], config["WECOM_AES_KEY"], "wwsomeoneelse00001")
-    event = EVENT.format(corp=config["WECOM_CORP_ID"])
-    params, body = ours.envelope(event, 1700000000, 1)
+    event, now = EVENT.format(corp=config["WECOM_CORP_ID"]), int(time.time())
+    params, body = ours.envelope(event, now, 1)
     for name, (p, b) in {"bad signature": ({**params, "msg_signature": "f" * 40}, body),
-                         "foreign corp": foreign.envelope(event, 1700000000, 1),
-                         "entity bomb": ours.envelope(BOMB, 1700000000, 1)}.items():
+                         "foreign corp": foreign.envelope(event, now, 1),
+                         "entity bomb": ours.envelope(BOMB, now, 1)}.items():
         response = deliver(fx.app, p, b)
         assert 400 <= response.status_code < 500, (name, response.status_code)
     assert count(fx.app, CallbackInbox) == 0
@@ -294,7 +295,7 @@ def callback_refusals(fx):
 def callback_replay(fx):
     config = fx.app.config
     ours = CallbackCrypto(config["WECOM_TOKEN"], config["WECOM_AES_KEY"], config["WECOM_CORP_ID"])
-    params, body = ours.envelope(EVENT.format(corp=config["WECOM_CORP_ID"]), 1700000000, 7)
+    params, body = ours.envelope(EVENT.format(corp=config["WECOM_CORP_ID"]), int(time.time()), 7)
     first, again = deliver(fx.app, params, body), deliver(fx.app, params, body)
     assert first.status_code == again.status_code == 200 and again.get_data() == b""
     assert count(fx.app, CallbackInbox) == 1, "a replay is answered alike and stored once"
@@ -391,10 +392,10 @@ def unknown_link(fx):
 @case("a setting missing or malformed at start")
 def bad_settings(fx):
     good = {"SIDEBAR_MODE": "production", "SIDEBAR_SECRET_KEY": "k" * 40, "WECOM_CORP_ID": "ww1436e0e65a779aee",
-            "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s3cret",
+            "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s3cret", "SIDEBAR_PUBLIC_URL": "https://sidebar.example.com",
             "SIDEBAR_DATABASE_URL": f"sqlite:///{fx.tmp_path}/p.db"}
     for name, value in (("SIDEBAR_SECRET_KEY", None), ("SIDEBAR_SECRET_KEY", "short"), ("WECOM_AGENT_ID", "abc"),
-                        ("WECOM_SECRET", None), ("SIDEBAR_MODE", "debug")):
+                        ("WECOM_SECRET", None), ("SIDEBAR_PUBLIC_URL", None), ("SIDEBAR_MODE", "debug")):
         with pytest.raises(ConfigError) as refused:
             create_app({k: v for k, v in {**good, name: value}.items() if v is not None})
         assert name in str(refused.value), (name, value)

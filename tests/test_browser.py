@@ -1,9 +1,12 @@
 """The simulated WeCom client in real Chromium: the official JS-SDK, the bridge, our panels."""
 
+from types import SimpleNamespace
+
 import pytest
+import requests
 from playwright.sync_api import expect
 
-from conftest import advisors, run_sql
+from conftest import advisors, run_sql, wecom_calls
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -44,17 +47,47 @@ def test_client_chat_then_group_chat_show_their_panels(page, demo_server):
     assert page.evaluate("() => document.querySelector('iframe').contentWindow.localStorage.length") == 0
 
 
-def test_a_ticket_wecom_rejects_fails_registration_with_a_clear_message(page, demo_server):
-    world = demo_server.emulator.world.as_json()
+def open_first_contact(page, server):
+    """The simulated client on the first advisor's first client; returns the sidebar's frame once its panel shows."""
+    world = server.emulator.world.as_json()
     userid = advisors(world)[0]
     follow = next(f for f in world["follows"] if f["userid"] == userid)
-    page.goto(client_url(demo_server, userid, f"contact:{follow['external_userid']}"))
-    expect(page.frame_locator("iframe").locator("article.contact")).to_be_visible(timeout=15000)
-    # a ticket WeCom no longer knows
-    run_sql(demo_server.flask_app, "UPDATE token_cache SET value = 'stale-ticket' WHERE key LIKE '%agent_ticket'")
+    page.goto(client_url(server, userid, f"contact:{follow['external_userid']}"))
+    sidebar = page.frame_locator("iframe")
+    expect(sidebar.locator("article.contact")).to_be_visible(timeout=15000)
+    return sidebar
+
+
+def ticket_fetches(server):
+    """How many agent tickets the app asked the emulator for since its call log was last cleared."""
+    return wecom_calls(SimpleNamespace(url=server.url + "/_wecom"), "/cgi-bin/ticket/get")
+
+
+def test_tickets_wecom_replaced_under_the_app_are_renewed_and_the_sidebar_recovers(page, demo_server):
+    sidebar = open_first_contact(page, demo_server)
+    admin = f"{demo_server.url}/_wecom/_admin"
+    requests.post(f"{admin}/faults", json={"expire_tokens": True}, timeout=5).raise_for_status()  # WeCom renews them
+    requests.delete(f"{admin}/calls", timeout=5).raise_for_status()
     page.reload()
-    expect(page.frame_locator("iframe").locator(".notice.error")).to_contain_text("应用身份校验失败", timeout=15000)
+    expect(sidebar.locator("article.contact")).to_be_visible(timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-agent-config", "ok")
+    assert ticket_fetches(demo_server) == 1, "one new ticket, no loop"
+
+
+def test_a_ticket_refused_again_soon_fails_registration_with_a_clear_message(page, demo_server):
+    sidebar = open_first_contact(page, demo_server)
+    requests.delete(f"{demo_server.url}/_wecom/_admin/calls", timeout=5).raise_for_status()
+    # a ticket WeCom no longer knows
+    stale = "UPDATE token_cache SET value = 'stale-ticket' WHERE key LIKE '%agent_ticket'"
+    run_sql(demo_server.flask_app, stale)
+    page.reload()
+    expect(sidebar.locator("article.contact")).to_be_visible(timeout=15000)  # renewed: one fetch
+    expect(page.locator("body")).to_have_attribute("data-agent-config", "ok")
+    run_sql(demo_server.flask_app, stale)
+    page.reload()  # within the few minutes between renewals: WeCom's hourly quota is not spent on it
+    expect(sidebar.locator(".notice.error")).to_contain_text("应用身份校验失败", timeout=15000)
     expect(page.locator("body")).to_have_attribute("data-agent-config", "fail")
+    assert ticket_fetches(demo_server) == 1
 
 
 def test_outside_a_chat_the_sidebar_says_where_to_open_it(page, demo_server):

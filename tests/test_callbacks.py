@@ -4,6 +4,7 @@ between store and process, and a lost callback repaired by the full sync."""
 import base64
 import os
 import struct
+import time
 
 import pytest
 import requests
@@ -15,7 +16,7 @@ from sidebar.emulator.callbacks import wecom_encrypt
 from sidebar.extensions import db
 from sidebar.models import CallbackInbox, CorpTag, Follow, GroupMember
 from sidebar.sync import inbox
-from sidebar.sync.callback import CallbackCrypto, Malformed
+from sidebar.sync.callback import CallbackCrypto, Malformed, echo
 
 # wecom.md §3: the official WXBizMsgCrypt sample
 TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
@@ -45,9 +46,10 @@ def stored_rows(app):
         return db.session.scalar(select(func.count()).select_from(CallbackInbox))
 
 
-def post_event(client, crypto, xml, timestamp="1700000000", nonce="12345"):
-    """POST an event as WeCom does; closes the response so deferred processing runs, as a server would."""
-    params, body = crypto.envelope(xml, timestamp, nonce)
+def post_event(client, crypto, xml, timestamp=None, nonce="12345"):
+    """POST an event as WeCom does (signed now unless a timestamp is given); closes the response so
+    deferred processing runs, as a server would."""
+    params, body = crypto.envelope(xml, timestamp or int(time.time()), nonce)
     response = client.post("/wecom/callback", query_string=params, data=body, content_type="text/xml")
     response.close()
     return response
@@ -55,18 +57,52 @@ def post_event(client, crypto, xml, timestamp="1700000000", nonce="12345"):
 
 # -- crypto ----------------------------------------------------------------------------------------
 
-def test_url_verification_answers_the_official_plaintext(vector_app):
-    response = vector_app.test_client().get("/wecom/callback", query_string=VERIFY)
+def verification(crypto, plaintext, timestamp):
+    """The query of a URL-verification GET carrying plaintext, signed at timestamp."""
+    echostr = crypto.encrypt(plaintext)
+    return {"msg_signature": crypto.signature(timestamp, "47744683", echostr), "timestamp": str(timestamp),
+            "nonce": "47744683", "echostr": echostr}
+
+
+def test_the_official_verification_vector_echoes_its_plaintext():
+    crypto = CallbackCrypto(TOKEN, AES_KEY, CORP_ID)
+    assert echo(crypto, VERIFY, now=int(VERIFY["timestamp"]) + 1) == b"1288432023552776189"
+
+
+def test_url_verification_answers_the_bare_plaintext(vector_app):
+    query = verification(CallbackCrypto(TOKEN, AES_KEY, CORP_ID), "1288432023552776189", int(time.time()))
+    response = vector_app.test_client().get("/wecom/callback", query_string=query)
     assert response.status_code == 200
     assert response.get_data() == b"1288432023552776189"  # the bare plaintext: no quotes, no newline
 
 
-@pytest.mark.parametrize("field,value", [("msg_signature", "0" * 40), ("timestamp", "1476416374"),
-                                         ("nonce", "47744684")])
+@pytest.mark.parametrize("field,value", [("msg_signature", "0" * 40), ("timestamp", "+1"), ("nonce", "47744684")])
 def test_url_verification_with_a_changed_field_is_refused(vector_app, field, value):
-    response = vector_app.test_client().get("/wecom/callback", query_string={**VERIFY, field: value})
+    query = verification(CallbackCrypto(TOKEN, AES_KEY, CORP_ID), "1288432023552776189", int(time.time()))
+    if field == "timestamp":
+        value = str(int(query["timestamp"]) + 1)
+    response = vector_app.test_client().get("/wecom/callback", query_string={**query, field: value})
     assert response.status_code == 403
     assert b"1288432023552776189" not in response.get_data()
+
+
+@pytest.mark.parametrize("age", [-10 * 365 * 86400, -301, 301])
+def test_a_correctly_signed_callback_far_from_now_is_a_replay_and_refused(vector_app, age):
+    crypto = CallbackCrypto(TOKEN, AES_KEY, CORP_ID)
+    client = vector_app.test_client()
+    assert post_event(client, crypto, EVENT, timestamp=int(time.time()) + age).status_code == 403
+    assert stored_rows(vector_app) == 0
+    stale = client.get("/wecom/callback", query_string=VERIFY)  # the official vector, signed in 2016
+    assert stale.status_code == 403 and b"1288432023552776189" not in stale.get_data()
+    verify = verification(crypto, "42", int(time.time()) + age)
+    assert client.get("/wecom/callback", query_string=verify).status_code == 403
+
+
+def test_a_callback_a_little_early_or_late_is_accepted(vector_app):
+    crypto, client = CallbackCrypto(TOKEN, AES_KEY, CORP_ID), vector_app.test_client()
+    assert post_event(client, crypto, EVENT, timestamp=int(time.time()) - 290).status_code == 200
+    assert post_event(client, crypto, EVENT.replace("etX", "etY"), timestamp=int(time.time()) + 290).status_code == 200
+    assert stored_rows(vector_app) == 2
 
 
 def test_the_official_vector_decrypts_and_names_the_sample_corp():
@@ -123,33 +159,35 @@ def test_a_repeat_is_answered_alike_and_stored_once(vector_app):
 
 
 def refusals():
-    """(name, params, body) of deliveries that must be refused."""
+    """(name, params, body) of deliveries that must be refused, signed now (each refused for its own fault)."""
+    now = int(time.time())
     ours = CallbackCrypto(TOKEN, AES_KEY, CORP_ID)
     other_corp = CallbackCrypto(TOKEN, AES_KEY, "wwsomeoneelse00001")
     other_token = CallbackCrypto("anotherToken", AES_KEY, CORP_ID)
-    params, body = ours.envelope(EVENT, 1700000000, 1)
-    bomb_params, bomb_body = ours.envelope(BOMB, 1700000000, 1)
+    params, body = ours.envelope(EVENT, now, 1)
+    bomb_params, bomb_body = ours.envelope(BOMB, now, 1)
     encrypted = ours.encrypt(EVENT)
     garbage = "A" * 40
     return [
         ("bad signature", {**params, "msg_signature": "f" * 40}, body),
-        ("signed with another token", *other_token.envelope(EVENT, 1700000000, 1)),
-        ("another corp's event", *other_corp.envelope(EVENT, 1700000000, 1)),
+        ("signed with another token", *other_token.envelope(EVENT, now, 1)),
+        ("another corp's event", *other_corp.envelope(EVENT, now, 1)),
         ("not XML", params, "this is not xml"),
         ("entity bomb around the ciphertext",
-         {**params, "msg_signature": ours.signature(1700000000, 1, "x")},
+         {**params, "msg_signature": ours.signature(now, 1, "x")},
          '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "x">]><xml><Encrypt>&a;</Encrypt></xml>'),
         ("entity bomb inside the ciphertext", bomb_params, bomb_body),
         ("no Encrypt element", params, "<xml><ToUserName>x</ToUserName></xml>"),
-        ("not AES blocks", {**params, "msg_signature": ours.signature(1700000000, 1, garbage)},
+        ("not AES blocks", {**params, "msg_signature": ours.signature(now, 1, garbage)},
          f"<xml><Encrypt><![CDATA[{garbage}]]></Encrypt></xml>"),
-        ("truncated ciphertext", {**params, "msg_signature": ours.signature(1700000000, 1, encrypted[:-24] + "==")},
+        ("truncated ciphertext", {**params, "msg_signature": ours.signature(now, 1, encrypted[:-24] + "==")},
          f"<xml><Encrypt><![CDATA[{encrypted[:-24]}==]]></Encrypt></xml>"),
     ]
 
 
-@pytest.mark.parametrize("name,params,body", refusals(), ids=[r[0] for r in refusals()])
-def test_refused_deliveries_get_a_4xx_and_store_nothing(vector_app, name, params, body):
+@pytest.mark.parametrize("name", [r[0] for r in refusals()])
+def test_refused_deliveries_get_a_4xx_and_store_nothing(vector_app, name):
+    _, params, body = next(r for r in refusals() if r[0] == name)  # signed when the test runs
     response = vector_app.test_client().post("/wecom/callback", query_string=params, data=body,
                                              content_type="text/xml")
     assert 400 <= response.status_code < 500, (name, response.status_code)

@@ -13,6 +13,7 @@ GOOD = {
     "WECOM_CORP_ID": "ww1436e0e65a779aee",
     "WECOM_AGENT_ID": "1000002",
     "WECOM_SECRET": "s3cret",
+    "SIDEBAR_PUBLIC_URL": "http://sidebar.example.com",
 }
 
 
@@ -29,7 +30,8 @@ def test_production_starts_with_the_required_settings(tmp_path):
     assert app.config["SIDEBAR_IMPORT_TOKEN"] is None
 
 
-@pytest.mark.parametrize("name", ["SIDEBAR_SECRET_KEY", "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET"])
+@pytest.mark.parametrize("name", ["SIDEBAR_SECRET_KEY", "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET",
+                                  "SIDEBAR_PUBLIC_URL"])
 def test_missing_required_setting_is_named(tmp_path, name):
     with pytest.raises(ConfigError, match=name):
         production(tmp_path, **{name: None})
@@ -64,6 +66,13 @@ def test_callback_keys_of_the_official_sample_are_accepted(tmp_path):
     app = production(tmp_path, WECOM_TOKEN="hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
                      WECOM_AES_KEY="6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt")
     assert app.config["WECOM_AES_KEY"].endswith("hUt")
+
+
+def test_without_a_public_url_production_stops_and_the_demo_signs_for_the_request_host(tmp_path):
+    with pytest.raises(ConfigError, match="SIDEBAR_PUBLIC_URL is required outside demo/test"):
+        production(tmp_path, SIDEBAR_PUBLIC_URL=None)
+    demo = create_app({"SIDEBAR_MODE": "demo", "SIDEBAR_DATABASE_URL": f"sqlite:///{tmp_path}/d.db"})
+    assert demo.config["SIDEBAR_PUBLIC_URL"] is None
 
 
 def test_session_cookie_is_secure_behind_https(tmp_path):

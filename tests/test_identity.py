@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from conftest import advisors, csrf_token, login, wecom_calls
+from conftest import advisors, csrf_token, login, make_app, wecom_calls
 from sidebar.identity.service import safe_next
 
 
@@ -130,6 +130,23 @@ def test_logout_needs_the_csrf_token(client, world):
     assert client.get("/sidebar/").status_code == 302
 
 
+def test_a_copy_of_the_session_cookie_opens_nothing_after_logout(app, client, world):
+    userid = advisors(world)[0]
+    contact = next(f["external_userid"] for f in world["follows"] if f["userid"] == userid)
+    login(client, userid)
+    elsewhere = app.test_client()  # the same advisor in another browser, logged in on its own
+    login(elsewhere, userid)
+    copied = app.test_client()
+    copied.set_cookie("sidebar_session", client.get_cookie("sidebar_session").value)
+    assert copied.get(f"/sidebar/contacts/{contact}").status_code == 200, "the copy works while the session lives"
+    assert client.post("/auth/logout", headers={"X-CSRFToken": csrf_token(client)}).status_code == 204
+    assert copied.get("/sidebar/").status_code == 302, "back to WeCom's login"
+    assert copied.get(f"/sidebar/contacts/{contact}", headers={"HX-Request": "true"}).status_code == 401
+    assert copied.get("/jssdk/signature?type=agent&url=http://localhost/sidebar/",
+                      headers={"Accept": "application/json"}).status_code == 401
+    assert elsewhere.get(f"/sidebar/contacts/{contact}").status_code == 200, "only that session ended"
+
+
 # --- /jssdk/signature ------------------------------------------------------------------------
 
 def test_signature_needs_a_session(client):
@@ -177,6 +194,29 @@ def test_warm_signature_makes_no_wecom_call(client, emulator, world):
     for kind in ("corp", "agent", "corp"):
         assert client.get(f"/jssdk/signature?type={kind}&url=http://localhost/sidebar/").status_code == 200
     assert wecom_calls(emulator) == before
+
+
+def test_a_refused_ticket_is_renewed_once_for_every_worker_within_five_minutes(app, client, emulator, world, tmp_path):
+    login(client, advisors(world)[0])
+    url = "http://localhost/sidebar/"
+    assert client.get(f"/jssdk/signature?type=agent&url={url}").status_code == 200  # the ticket is cached
+    fetched = wecom_calls(emulator, "/cgi-bin/ticket/get")
+    token = csrf_token(client)
+    assert client.post("/jssdk/signature/refused", data={"type": "agent"}).status_code == 400, "needs the CSRF token"
+    assert client.post("/jssdk/signature/refused", data={"type": "x"},
+                       headers={"X-CSRFToken": token}).status_code == 400
+    assert client.post("/jssdk/signature/refused", data={"type": "agent"},
+                       headers={"X-CSRFToken": token}).status_code == 204
+    other_worker = make_app(tmp_path / "sidebar.db", emulator.url).test_client()  # the same database
+    login(other_worker, advisors(world)[1])
+    again = other_worker.post("/jssdk/signature/refused", data={"type": "agent"},
+                              headers={"X-CSRFToken": csrf_token(other_worker), "Accept": "application/json"})
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) == 300
+    for browser in (client, other_worker, client):
+        assert browser.get(f"/jssdk/signature?type=agent&url={url}").status_code == 200
+    assert wecom_calls(emulator, "/cgi-bin/ticket/get") == fetched + 1, "one new ticket for everyone"
+    assert client.post("/jssdk/signature/refused", data={"type": "corp"},
+                       headers={"X-CSRFToken": token}).status_code == 204, "each kind has its own gap"
 
 
 def test_roles_command_grants_lists_and_revokes(app):

@@ -4,7 +4,10 @@ import re
 import pytest
 import requests
 
-from conftest import advisors, login, wecom_calls
+from conftest import advisors, in_one_window, login, make_app, wecom_calls
+from sidebar.sync.store import store_contact
+
+CONTACT_GET, GROUP_GET = "/cgi-bin/externalcontact/get", "/cgi-bin/externalcontact/groupchat/get"
 
 
 def fault(emulator, **spec):
@@ -64,6 +67,40 @@ def test_another_advisors_client_and_an_unknown_id_get_the_same_404(client, worl
     unknown = client.get("/sidebar/contacts/wmNoSuchContact000000000000")
     assert others.status_code == unknown.status_code == 404
     assert others.get_data() == unknown.get_data()
+
+
+def test_an_unknown_id_is_asked_about_once_in_five_minutes_for_every_worker(app, client, emulator, world, advisor,
+                                                                             tmp_path):
+    contact, group = "/sidebar/contacts/wmNoSuchContact000000000001", "/sidebar/groups/wrNoSuchGroup000000000001"
+    before = {path: wecom_calls(emulator, path) for path in (CONTACT_GET, GROUP_GET)}
+    other_worker = make_app(tmp_path / "sidebar.db", emulator.url).test_client()  # the same database
+    login(other_worker, advisors(world)[1])
+    for browser in (client, client, other_worker):
+        assert browser.get(contact).status_code == 404
+        assert browser.get(group).status_code == 404
+    assert {path: wecom_calls(emulator, path) - before[path] for path in before} == {CONTACT_GET: 1, GROUP_GET: 1}
+
+
+def test_lookups_of_chats_we_lack_are_limited_per_advisor(tmp_path, emulator, world):
+    app = make_app(tmp_path / "lookups.db", emulator.url, LOOKUP_RATE_LIMIT=(3, 60))
+    first, second = app.test_client(), app.test_client()
+    login(first, advisors(world)[0])
+    login(second, advisors(world)[1])
+    mine = contact_followed_by(world, advisors(world)[0])["external_userid"]
+    with app.app_context():  # known locally, as a callback or the full sync would have stored it
+        store_contact(app.extensions["wecom"].get_external_contact(mine))
+
+    def burst(round_):
+        for number in range(3):
+            assert first.get(f"/sidebar/contacts/wmUnknown{round_}{number:020d}").status_code == 404
+        calls = wecom_calls(emulator, CONTACT_GET)
+        stopped = first.get(f"/sidebar/contacts/wmUnknown{round_}{9:020d}", headers={"HX-Request": "true"})
+        assert stopped.status_code == 429 and 1 <= int(stopped.headers["Retry-After"]) <= 60
+        assert wecom_calls(emulator, CONTACT_GET) == calls, "refused before asking WeCom"
+        assert first.get(f"/sidebar/contacts/{mine}").status_code == 200, "what is known still opens"
+        assert second.get(f"/sidebar/contacts/wmUnknown{round_}{0:020d}").status_code == 404, "per advisor"
+
+    in_one_window(burst, "abc")
 
 
 def test_malformed_ids_are_refused_without_asking_wecom(client, emulator, advisor):

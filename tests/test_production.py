@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from conftest import POSTGRES, advisors, database_url, make_app, run_sql
+from conftest import POSTGRES, advisors, database_url, eventually, make_app, run_sql
 from sidebar.extensions import SQLITE_SETTINGS, checkpoint_in_background
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +83,24 @@ def test_gunicorn_serves_login_and_signatures_after_db_upgrade(gunicorn, world):
                              params={"type": kind, "url": f"{gunicorn}/sidebar/"}, timeout=10)
         assert signed.status_code == 200 and len(signed.json()["signature"]) == 40
     assert requests.get(f"{gunicorn}/healthz", timeout=5).json() == {"status": "ok", "database": "ok"}
+
+
+def test_the_access_log_keeps_the_network_not_the_address_and_no_tracked_link_token(gunicorn, tmp_path):
+    token = "Zt0kenOfAShareXyz123"
+    for path in (f"/r/{token}", f"/r/{token}/cover", "/healthz?code=secret-oauth-code"):
+        requests.get(f"{gunicorn}{path}", timeout=10)
+
+    def access_lines():
+        """The access log's lines so far (gunicorn writes them after each response)."""
+        lines = [line for line in (tmp_path / "gunicorn.log").read_text().splitlines() if '"GET ' in line]
+        return lines if any("/cover" in line for line in lines) else None
+
+    lines = eventually(access_lines)
+    assert lines, (tmp_path / "gunicorn.log").read_text()
+    assert any(line.startswith("127.0.0.0/24 ") and '"GET /r/…" 404' in line for line in lines), lines
+    assert any('"GET /r/…/cover" 404' in line for line in lines), lines
+    text = "\n".join(lines)
+    assert "127.0.0.1" not in text and token not in text and "secret-oauth-code" not in text
 
 
 def test_twenty_concurrent_writers_through_four_workers_never_see_a_locked_database(gunicorn, world, tmp_path):

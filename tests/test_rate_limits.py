@@ -2,7 +2,8 @@
 429 with Retry-After once one address goes over, and every worker counts together."""
 import pytest
 
-from conftest import in_one_window, make_app
+from conftest import database_dump, in_one_window, make_app
+from sidebar.addresses import network_of
 
 TOKEN = "rate-limit-import-token-" + "q" * 20
 ELSEWHERE = {"REMOTE_ADDR": "198.51.100.9"}
@@ -89,3 +90,53 @@ def test_behind_a_trusted_proxy_each_client_address_counts_alone(tmp_path, emula
     assert refused(client.get("/sidebar/", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.7"}))
     assert client.get("/sidebar/", environ_base=proxy,
                       headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 302, "another client, same proxy"
+
+
+def test_a_gate_opens_once_per_period_for_every_worker(app, tmp_path, emulator):
+    from sidebar.ratelimit import once_per
+
+    other_worker = make_app(tmp_path / "sidebar.db", emulator.url)
+    start = 1_800_000_000
+    with app.app_context():
+        assert once_per("gate", 300, now=start)
+    with other_worker.app_context():
+        assert not once_per("gate", 300, now=start + 299)
+        assert once_per("other gate", 300, now=start + 1)
+    with app.app_context():
+        assert once_per("gate", 300, now=start + 300)
+        assert not once_per("gate", 300, now=start + 301), "a new period starts when the gate opened"
+
+
+MAPPED = tuple(f"::ffff:{address}" for address in OFFICES)  # IPv4 clients as a listener on :: sees them
+
+
+def test_ipv4_clients_of_a_dual_stack_listener_keep_their_own_networks(library_app):
+    assert network_of("::ffff:203.0.113.7") == "203.0.113.0/24" == network_of("203.0.113.7")
+    assert network_of("2001:db8:1:2::7") == "2001:db8:1::/48"
+    client = library_app.test_client()
+
+    def burst(address):
+        answers = [client.get("/r/nosuchtoken000000000000", environ_base={"REMOTE_ADDR": address})
+                   for _ in range(61)]
+        assert refused(answers[60])
+        elsewhere = client.get("/r/nosuchtoken000000000000", environ_base={"REMOTE_ADDR": "::ffff:198.51.100.9"})
+        assert elsewhere.status_code == 404, "another IPv4 network is not blocked"
+
+    in_one_window(burst, MAPPED)
+
+
+def test_an_ipv6_client_is_counted_by_its_64_and_no_address_is_kept(limited_app):
+    client = limited_app.test_client()
+
+    def burst(subnet):
+        for host in (1, 2, 3):
+            assert client.get("/sidebar/", environ_base={"REMOTE_ADDR": f"{subnet}::{host}"}).status_code == 302
+        assert refused(client.get("/sidebar/", environ_base={"REMOTE_ADDR": f"{subnet}::ffff"})), "same /64"
+
+    in_one_window(burst, ("2001:db8:1:2", "2001:db8:1:3", "2001:db8:1:4"))
+    assert client.get("/sidebar/", environ_base={"REMOTE_ADDR": "2001:db8:1:5::1"}).status_code == 302
+    assert client.get("/sidebar/", environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 302
+    assert client.post("/api/v1/client-profiles", json=[], headers={"Authorization": f"Bearer {TOKEN}"},
+                       environ_base={"REMOTE_ADDR": "192.0.2.44"}).status_code == 200
+    stored = database_dump(limited_app)
+    assert not any(address in stored for address in ("2001:db8", "203.0.113.7", "192.0.2.44"))

@@ -4,7 +4,7 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from ..extensions import htmx, wecom
-from ..ratelimit import enforce
+from ..ratelimit import client_key, enforce
 from ..web import wants_json
 from . import service
 
@@ -22,7 +22,7 @@ LOGIN_LIMIT = (120, 60)  # OAuth starts plus returns per client address per minu
 
 def limit_logins():
     """429 once one address starts or finishes logins too often (a whole office shares one address)."""
-    enforce(f"login:{request.remote_addr}", *LOGIN_LIMIT, setting="LOGIN_RATE_LIMIT")
+    enforce(client_key("login"), *LOGIN_LIMIT, setting="LOGIN_RATE_LIMIT")
 
 
 def start_login(target):
@@ -32,11 +32,20 @@ def start_login(target):
     return redirect(wecom().authorize_url(public_url("identity.callback"), state))
 
 
+def signed_in_userid():
+    """The member this request's session belongs to, or None; a cookie of a session ended by logout
+    counts as none (it is left as it is: a fetch must not rewrite the cookie of a login under way)."""
+    userid = session.get("userid")
+    if userid and service.session_is_live(session.get("sid"), userid):
+        return userid
+    return None
+
+
 def login_required(view):
     """Run view with g.userid set, or answer as an unauthenticated client expects."""
     @wraps(view)
     def guarded(*args, **kwargs):
-        userid = session.get("userid")
+        userid = signed_in_userid()
         if not userid:
             return not_logged_in()
         g.userid = userid

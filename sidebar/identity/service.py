@@ -2,11 +2,20 @@
 import secrets
 from urllib.parse import urlsplit
 
+from sqlalchemy import bindparam, delete
+
 from ..extensions import commit_upsert, db
-from ..models import ROLES, Role, Staff
+from ..models import ROLES, Role, Staff, StaffSession, utcnow
+from ..ratelimit import once_per
 
 NEXT_ALLOWED = ("/sidebar/", "/console/")  # where a login may return to
 MAX_PENDING_LOGINS = 4  # two sidebars opened at once must both be able to log in
+# WeCom allows an app 100 ticket fetches an hour: a refresh forced by pages at most every 5 minutes a kind
+TICKET_RENEWAL_GAP = 300
+
+
+LIVE_SESSION = db.select(StaffSession.id).where(StaffSession.id == bindparam("sid"),
+                                                StaffSession.userid == bindparam("userid"))
 
 
 class LoginRefused(Exception):
@@ -59,6 +68,35 @@ def _add_staff(client, userid):
     return staff
 
 
+def start_session(userid, lifetime):
+    """Record a new signed-in browser of userid; returns the id its cookie carries. Forgets sessions
+    older than lifetime (their cookies have expired anyway)."""
+    db.session.execute(delete(StaffSession).where(StaffSession.started_at < utcnow() - lifetime))
+    session_id = secrets.token_urlsafe(32)
+    db.session.add(StaffSession(id=session_id, userid=userid))
+    db.session.commit()
+    return session_id
+
+
+def session_is_live(session_id, userid):
+    """Whether the cookie's session has not been ended by a logout.
+
+    Asked on a connection of its own, returned at once: a request that then waits for another
+    worker's ticket refresh must not hold a pooled connection the refreshing one needs.
+    """
+    if not session_id:
+        return False
+    with db.engine.connect() as connection:
+        return connection.execute(LIVE_SESSION, {"sid": session_id, "userid": userid}).first() is not None
+
+
+def end_session(session_id):
+    """Logout: the session's cookie, and every copy of it, opens nothing from now on."""
+    if session_id:
+        db.session.execute(delete(StaffSession).where(StaffSession.id == session_id))
+        db.session.commit()
+
+
 def roles_of(userid):
     """The console roles granted to a member."""
     return {row.role for row in db.session.scalars(db.select(Role).where(Role.userid == userid))}
@@ -92,3 +130,13 @@ def same_origin(url, base):
     """True when url is an absolute http(s) URL on base's scheme, host and port."""
     target, ours = urlsplit(url or ""), urlsplit(base)
     return target.scheme in ("http", "https") and (target.scheme, target.netloc) == (ours.scheme, ours.netloc)
+
+
+def renew_refused_ticket(client, kind):
+    """A page says WeCom refused the signature made with our `corp` or `agent` ticket: drop that ticket
+    so the next signature fetches a new one; False when one was renewed less than TICKET_RENEWAL_GAP
+    ago (by any worker), which keeps a ticket refused for other reasons from spending WeCom's quota."""
+    if not once_per(f"ticket-renewal:{kind}", TICKET_RENEWAL_GAP):
+        return False
+    client.forget_ticket(kind)
+    return True

@@ -1,11 +1,12 @@
 """OAuth login, logout, JS-SDK signatures and the sidebar entry page."""
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import wecom
 from ..web import render
 from ..wecom import WeComError, WeComUnavailable, signature_for
 from . import service
-from .auth import limit_logins, login_required, not_logged_in
+from .auth import limit_logins, login_required, not_logged_in, signed_in_userid
 
 bp = Blueprint("identity", __name__)
 
@@ -13,7 +14,7 @@ bp = Blueprint("identity", __name__)
 @bp.get("/sidebar/")
 def entry():
     """The shell: registers the JS-SDK, reads the chat context, loads the right panel."""
-    if not session.get("userid"):
+    if not signed_in_userid():
         return not_logged_in()
     return render_template("identity/shell.html")
 
@@ -36,12 +37,14 @@ def callback():
     session.clear()  # a fresh session on login: nothing from before it survives
     session.permanent = True
     session["userid"] = staff.userid
+    session["sid"] = service.start_session(staff.userid, current_app.permanent_session_lifetime)
     return redirect(target)
 
 
 @bp.post("/auth/logout")
 def logout():
-    """End the session (the next open logs in again through WeCom)."""
+    """End the session on the server and in the browser (the next open logs in again through WeCom)."""
+    service.end_session(session.get("sid"))
     session.clear()
     return "", 204
 
@@ -61,3 +64,15 @@ def signature():
     except WeComError:
         abort(503, "企业微信暂时无法访问")
     return jsonify(signature_for(ticket, url))
+
+
+@bp.post("/jssdk/signature/refused")
+@login_required
+def signature_refused():
+    """The page's JS-SDK registration failed with 'invalid signature': renew that ticket, then the page signs again."""
+    kind = request.form.get("type")
+    if kind not in ("corp", "agent"):
+        abort(400, "type 必须是 corp 或 agent")
+    if not service.renew_refused_ticket(wecom(), kind):
+        raise TooManyRequests("票据刚刚更新过，请稍后再试", retry_after=service.TICKET_RENEWAL_GAP)
+    return "", 204

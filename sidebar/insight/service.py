@@ -2,16 +2,19 @@
 import re
 from datetime import timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, delete
 
-from ..extensions import db
+from ..extensions import db, upsert
 from ..identity.service import ensure_staff, roles_of
-from ..models import ExternalContact, Follow, GroupChat, GroupMember, Staff, utcnow
+from ..models import ExternalContact, Follow, GroupChat, GroupMember, Staff, WeComMiss, utcnow
+from ..ratelimit import enforce
 from ..sync.store import store_contact, store_group
 from ..wecom import WeComError, WeComUnavailable, errors
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
 REFETCH_AFTER = timedelta(minutes=5)  # a relation WeCom has not told us about yet may be new
+# and an id WeCom said it does not know is not asked about again sooner (every worker shares the answer)
+LOOKUP_LIMIT = (60, 60)  # WeCom lookups of chats we lack, per advisor per minute; LOOKUP_RATE_LIMIT overrides
 
 ADD_WAYS = {0: "未知来源", 1: "扫描二维码", 2: "搜索手机号", 3: "名片分享", 4: "群聊", 5: "手机通讯录",
             6: "微信联系人", 8: "第三方应用", 9: "搜索邮箱", 10: "视频号", 16: "获客链接", 201: "内部成员共享",
@@ -27,6 +30,9 @@ STAFF_IN_GROUP = db.select(GroupMember.id).where(GroupMember.chat_id == bindpara
                                                  GroupMember.member_id == bindparam("userid"),
                                                  GroupMember.type == 1, GroupMember.left_at.is_(None))
 STAFF_NAMES = db.select(Staff.userid, Staff.name).where(Staff.userid.in_(bindparam("userids", expanding=True)))
+RECENT_MISS = db.select(WeComMiss.kind).where(WeComMiss.kind == bindparam("kind"),
+                                              WeComMiss.object_id == bindparam("object_id"),
+                                              WeComMiss.checked_at > bindparam("since"))
 
 
 class NotVisible(Exception):
@@ -44,8 +50,9 @@ def find_follow(client, userid, external_userid):
     follow = _active_follow(userid, external_userid)
     if follow is None:
         contact = db.session.get(ExternalContact, external_userid)
-        if _due_refetch(contact):
-            _refetch(lambda: store_contact(client.get_external_contact(external_userid)), known=contact is not None)
+        if _due_refetch(contact, "contact", external_userid):
+            _refetch(lambda: store_contact(client.get_external_contact(external_userid)),
+                     userid, "contact", external_userid, known=contact is not None)
         # look again even without a fetch: a colleague's open may have stored it since the first look
         follow = _active_follow(userid, external_userid)
     if follow is None:
@@ -58,8 +65,9 @@ def find_group(client, userid, chat_id):
     if not ID_PATTERN.fullmatch(chat_id or ""):
         raise NotVisible
     group = db.session.get(GroupChat, chat_id)
-    if not _may_see_group(client, group, userid) and _due_refetch(group):
-        _refetch(lambda: store_group(client.get_group_chat(chat_id)), known=group is not None)
+    if not _may_see_group(client, group, userid) and _due_refetch(group, "group", chat_id):
+        _refetch(lambda: store_group(client.get_group_chat(chat_id)), userid, "group", chat_id,
+                 known=group is not None)
         group = db.session.get(GroupChat, chat_id)
     if not _may_see_group(client, group, userid):
         raise NotVisible
@@ -105,13 +113,19 @@ def _may_see_group(client, group, userid):
     return in_group(group, userid) or manages_owner(client, userid, group)
 
 
-def _due_refetch(row):
-    """Unknown locally, or not fetched for a while: worth one question to WeCom."""
-    return row is None or utcnow() - row.fetched_at > REFETCH_AFTER
+def _due_refetch(row, kind, object_id):
+    """Unknown locally, or not fetched for a while, and not an id WeCom just said it does not know:
+    worth one question to WeCom."""
+    if row is not None and utcnow() - row.fetched_at <= REFETCH_AFTER:
+        return False
+    since = utcnow() - REFETCH_AFTER
+    return db.session.scalar(RECENT_MISS, {"kind": kind, "object_id": object_id, "since": since}) is None
 
 
-def _refetch(fetch_and_store, known):
-    """Run a fetch; WeCom's 'no such thing' means not visible, an outage only matters if unknown."""
+def _refetch(fetch_and_store, userid, kind, object_id, known):
+    """Run a fetch, within the advisor's lookup limit (429 beyond it); WeCom's 'no such thing' means not
+    visible and is remembered, an outage only matters if unknown."""
+    enforce(f"lookup:{userid}", *LOOKUP_LIMIT, setting="LOOKUP_RATE_LIMIT")
     try:
         fetch_and_store()
     except WeComError as error:
@@ -119,9 +133,20 @@ def _refetch(fetch_and_store, known):
         # busy to the end or rate-limited is WeCom's trouble, not an answer about the object
         trouble = isinstance(error, WeComUnavailable) or error.errcode in (errors.BUSY, *errors.RATE_LIMITED)
         if not trouble:
+            _remember_miss(kind, object_id)
             raise NotVisible from None
         if not known:
             raise Unavailable from None
+
+
+def _remember_miss(kind, object_id):
+    """Record WeCom's 'no such thing' for REFETCH_AFTER; misses older than that are forgotten."""
+    now = utcnow()
+    db.session.execute(delete(WeComMiss).where(WeComMiss.checked_at <= now - REFETCH_AFTER))
+    db.session.execute(upsert(db.engine, WeComMiss).values(kind=kind, object_id=object_id, checked_at=now)
+                       .on_conflict_do_update(index_elements=[WeComMiss.kind, WeComMiss.object_id],
+                                              set_={"checked_at": now}))
+    db.session.commit()
 
 
 def staff_names(userids):

@@ -1,5 +1,4 @@
 """Tracked links (雷达): record each open of a shared article, tell the advisor about the first one."""
-import ipaddress
 import logging
 import re
 from dataclasses import dataclass
@@ -7,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, update
 
+from ..addresses import network_of
 from ..extensions import db
 from ..masking import mask_free_text
 from ..models import LinkOpen, Material, MaterialVersion, Share, Staff, china_today, utcnow
@@ -93,16 +93,6 @@ def _check_online(material):
     """Offline unless the material is approved, not withdrawn and within its dates (China's calendar)."""
     if state_of(material, china_today()).code != "approved":
         raise Offline
-
-
-def network_of(address):
-    """The client's network, never the whole address: IPv4 /24, IPv6 /48."""
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return None
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
 def device_of(user_agent):

@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per area; no I/O here. Import them from this package."""
 from .core import (CHINA, RISK_LEVELS, ROLES, STAGES, AssetSnapshot, ClientProfile, ClientView,  # noqa: F401
                    ContactMobile, DataVersion, ExternalContact, Follow, FollowUpNote, GroupChat, GroupMember,
-                   Role, Staff, TokenCache, china_day, china_today, from_epoch, utcnow)
+                   Role, Staff, StaffSession, TokenCache, WeComMiss, china_day, china_today, from_epoch, utcnow)
 from .groups import GroupSnapshot  # noqa: F401
 from .materials import (KIND_LABELS, KINDS, PRODUCT_LEVELS, LinkOpen, Material, MaterialVersion,  # noqa: F401
                         RateLimit, Share, StoredFile, VersionEditor, WeComMedia, in_schema)

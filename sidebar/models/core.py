@@ -58,6 +58,17 @@ class Role(db.Model):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class StaffSession(db.Model):
+    """A signed-in browser: the signed cookie names its row, and logout deletes the row, so a copy of
+    the cookie opens nothing afterwards."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, carried in the session cookie
+    userid: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class ExternalContact(db.Model):
     """A client or prospect on WeChat (type 1) or WeCom (type 2)."""
 
@@ -148,6 +159,16 @@ class TokenCache(db.Model):
     value: Mapped[str | None] = mapped_column(String(512))
     expires_at: Mapped[int] = mapped_column(BigInteger, default=0)  # epoch seconds
     lease_until: Mapped[int] = mapped_column(BigInteger, default=0)  # who refreshes, until when
+
+
+class WeComMiss(db.Model):
+    """A contact or group id WeCom lately said it does not know (or not for us): not asked again for a while."""
+
+    __tablename__ = "wecom_miss"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # contact, group
+    object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 STAGES = ("registered", "applying", "opened", "funded", "traded")  # after "added" on WeCom

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import struct
+import time
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from defusedxml import DefusedXmlException
@@ -17,6 +18,9 @@ from defusedxml.ElementTree import fromstring
 
 PAD_BLOCK = 32  # WeCom pads to 32 bytes, not AES's 16: a 16-byte unpadder would refuse real messages
 MAX_XML = 256 * 1024
+# A signed callback is WeCom's only within this many seconds of our clock: WeCom delivers (and retries)
+# at once, so an older one is a replay of a captured request; both ways, for clocks a little apart.
+MAX_SKEW = 300
 
 
 class CallbackError(Exception):
@@ -33,6 +37,12 @@ class BadSignature(CallbackError):
 
 class WrongReceiver(CallbackError):
     """Decrypted fine, but meant for another corp (receiveid)."""
+
+    status = 403
+
+
+class Stale(CallbackError):
+    """Signed correctly, but its timestamp is further than MAX_SKEW from now: a replay."""
 
     status = 403
 
@@ -126,20 +136,32 @@ def parse_xml(data):
     return fields
 
 
-def open_envelope(crypto, params, body):
-    """Verify and decrypt a callback POST; returns the decrypted XML bytes and its fields."""
+def check_fresh(timestamp, now=None):
+    """Raise Stale unless the (signed) timestamp is within MAX_SKEW seconds of now."""
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        raise Malformed("timestamp is not a number") from None
+    if abs((time.time() if now is None else now) - signed_at) > MAX_SKEW:
+        raise Stale("timestamp too far from now: a replayed callback")
+
+
+def open_envelope(crypto, params, body, now=None):
+    """Verify, check the age of and decrypt a callback POST; returns the decrypted XML bytes and its fields."""
     encrypted = parse_xml(body).get("Encrypt")
     if not encrypted or not isinstance(encrypted, str):
         raise Malformed("no <Encrypt> element")
     crypto.verify(params.get("msg_signature"), params.get("timestamp", ""), params.get("nonce", ""), encrypted)
+    check_fresh(params.get("timestamp", ""), now)
     message = crypto.decrypt(encrypted)
     return message, parse_xml(message)
 
 
-def echo(crypto, params):
-    """The plaintext of a URL-verification GET, after checking its signature."""
+def echo(crypto, params, now=None):
+    """The plaintext of a URL-verification GET, after checking its signature and age."""
     echostr = params.get("echostr", "")
     if not echostr:
         raise Malformed("no echostr")
     crypto.verify(params.get("msg_signature"), params.get("timestamp", ""), params.get("nonce", ""), echostr)
+    check_fresh(params.get("timestamp", ""), now)
     return crypto.decrypt(echostr)

@@ -8,7 +8,7 @@ from werkzeug.exceptions import Unauthorized
 
 from ..extensions import csrf, wecom
 from ..insight.snapshot import record_after_import
-from ..ratelimit import enforce
+from ..ratelimit import client_key, enforce
 from . import profiles, tags
 from .later import after_response
 
@@ -24,7 +24,7 @@ IMPORT_LIMIT = (120, 60)  # requests per client address per minute; IMPORT_RATE_
 def import_profiles():
     """Store a JSON array of client profiles; answer how many were accepted and why others were not."""
     # counted before the token check too: guessing tokens is as limited as importing
-    enforce(f"import:{request.remote_addr}", *IMPORT_LIMIT, setting="IMPORT_RATE_LIMIT")
+    enforce(client_key("import"), *IMPORT_LIMIT, setting="IMPORT_RATE_LIMIT")
     _require_token()
     rows = _profile_rows()
     result = profiles.import_profiles(rows)

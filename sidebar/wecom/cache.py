@@ -37,12 +37,13 @@ class DatabaseTokenCache:
             return self._refresh(key, fetch) if self._claim(key) else row.value
         return self._wait_or_refresh(key, fetch)
 
-    def drop(self, key, value):
-        """Forget value (WeCom said it is invalid), unless another worker already replaced it."""
+    def drop(self, key, value=None):
+        """Forget value (WeCom said it is invalid), unless another worker already replaced it; without
+        a value, forget whatever is cached."""
         table = self._table
+        stale = table.c.key == key if value is None else (table.c.key == key) & (table.c.value == value)
         with self._engine().begin() as conn:
-            conn.execute(update(table).where(table.c.key == key, table.c.value == value)
-                         .values(value=None, expires_at=0))
+            conn.execute(update(table).where(stale).values(value=None, expires_at=0))
 
     def _wait_or_refresh(self, key, fetch):
         """No usable value: refresh it ourselves, or wait for the worker that is doing so."""

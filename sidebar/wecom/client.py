@@ -53,6 +53,11 @@ class WeComClient:
         return self._cache.get(self._key("agent_ticket"),
                                lambda: self._fetch_ticket("/cgi-bin/ticket/get", {"type": "agent_config"}))
 
+    def forget_ticket(self, kind):
+        """Drop the cached `corp` or `agent` ticket (WeCom refused a signature made with it): the next
+        signature fetches a new one."""
+        self._cache.drop(self._key({"corp": "jsapi_ticket", "agent": "agent_ticket"}[kind]))
+
     def _key(self, name):
         """Cache key: one corp/app's values never stand in for another's."""
         return f"{self.corp_id}:{self.agent_id}:{name}"

@@ -86,14 +86,7 @@
     }
   });
 
-  function openChat() {
-    ww.register({
-      corpId: body.dataset.corpId,
-      agentId: body.dataset.agentId,
-      jsApiList: ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage"],
-      getConfigSignature: signatureFetcher("corp"),
-      getAgentConfigSignature: signatureFetcher("agent")
-    });
+  function readContext() {
     return ww.getContext().then(function (context) {
       if (context.entry === "single_chat_tools") {
         return ww.getCurExternalContact().then(function (result) {
@@ -108,6 +101,38 @@
         });
       }
       showNotice(NOT_IN_CHAT, "当前入口：" + (context.entry || "未知"));
+    });
+  }
+
+  // WeCom refused a signature made with our cached ticket (renewed by WeCom, or a new emulator):
+  // the server drops that ticket, at most once in a few minutes for everyone, and we register again.
+  function renewTicket(error) {
+    var type = /^agentConfig/.test(error.errMsg) ? "agent" : "corp";
+    var token = document.querySelector('meta[name="csrf-token"]').content;
+    return fetch(body.dataset.refusedUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "type=" + type
+    });
+  }
+
+  function refusedSignature(error) {
+    return Boolean(error && /invalid signature/i.test(error.errMsg || ""));
+  }
+
+  function openChat() {
+    ww.register({
+      corpId: body.dataset.corpId,
+      agentId: body.dataset.agentId,
+      jsApiList: ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage"],
+      getConfigSignature: signatureFetcher("corp"),
+      getAgentConfigSignature: signatureFetcher("agent")
+    });
+    // The SDK runs a failed registration again on the next call: one more try after a renewal.
+    return readContext().catch(function (error) {
+      if (!refusedSignature(error)) { throw error; }
+      return renewTicket(error).then(readContext, function () { throw error; });
     });
   }
 
