@@ -132,6 +132,12 @@ def same_origin(url, base):
     return target.scheme in ("http", "https") and (target.scheme, target.netloc) == (ours.scheme, ours.netloc)
 
 
+def page_url(base, path):
+    """The URL the browser shows for path on our origin (base's scheme, host and port), as the JS-SDK signs it."""
+    ours = urlsplit(base)
+    return f"{ours.scheme}://{ours.netloc}{path.rstrip('?')}"
+
+
 def renew_refused_ticket(client, kind):
     """A page says WeCom refused the signature made with our `corp` or `agent` ticket: drop that ticket
     so the next signature fetches a new one; False when one was renewed less than TICKET_RENEWAL_GAP

@@ -25,8 +25,17 @@
     panel.replaceChildren(box);
   }
 
+  // The shell carries the agent signature for its own URL: the first registration uses it and
+  // waits on no request; any other URL, and a registration after a renewal, asks the server.
+  var carried = body.dataset.agentSignature ? JSON.parse(body.dataset.agentSignature) : null;
+
   function signatureFetcher(type) {
     return function (url) {
+      if (type === "agent" && carried && url === body.dataset.signedUrl) {
+        var signed = carried;
+        carried = null;
+        return Promise.resolve(signed);
+      }
       var query = "?type=" + type + "&url=" + encodeURIComponent(url);
       return fetch(body.dataset.signatureUrl + query, {
         credentials: "same-origin",
