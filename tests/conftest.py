@@ -26,6 +26,7 @@ from sidebar import create_app
 from sidebar.demo import EMULATOR_PREFIX, prepare_demo
 from sidebar.emulator import create_emulator
 from sidebar.extensions import db
+from sidebar.jobs.worker import start_worker
 
 
 class LiveServer:
@@ -76,6 +77,7 @@ def emulator(emulator_server):
 POSTGRES = os.environ.get("SIDEBAR_TEST_POSTGRES")  # a server URL without a database name
 _databases = {}  # str(db_path) -> its PostgreSQL database, in creation order
 _apps = []  # every app made, so that each test's engines are closed after it
+_workers = []  # every task-queue worker started, stopped after its test
 
 
 def pytest_report_header():
@@ -124,10 +126,14 @@ def _migrated_template():
 
 @pytest.fixture(autouse=True)
 def _close_databases():
-    """After each test, close its apps' connections and drop the PostgreSQL databases it made."""
-    apps, databases = len(_apps), len(_databases)
+    """After each test, stop its workers, close its apps' connections, drop the PostgreSQL databases it made."""
+    apps, databases, workers = len(_apps), len(_databases), len(_workers)
     yield
+    for worker in _workers[workers:]:
+        worker.stop(graceful=True)
+    del _workers[workers:]
     for app in _apps[apps:]:
+        app.extensions["jobs"].close()
         with app.app_context():
             db.engine.dispose()
     del _apps[apps:]
@@ -165,6 +171,13 @@ def make_app(db_path, emulator_url, copy_of=None, **settings):
     with app.app_context():
         upgrade()
     return app
+
+
+def run_worker(app, threads=2, periodic=False, **options):
+    """A task-queue worker for app, in threads of the test process (no periodic jobs unless asked)."""
+    worker = start_worker(app, threads=threads, periodic=periodic, **options)
+    _workers.append(worker)
+    return worker
 
 
 @pytest.fixture
@@ -232,6 +245,7 @@ def demo_server(tmp_path):
     app = make_app(tmp_path / "demo.db", server.url + EMULATOR_PREFIX)
     server.app, server.emulator = prepare_demo(app)
     server.flask_app = app
+    run_worker(app)  # as the demo runs one (its periodic jobs: tests/test_jobs.py)
     yield server
     server.stop()
 
@@ -256,6 +270,7 @@ def live_app(tmp_path, own_emulator):
         "url": server.url + "/wecom/callback", "token": app.config["WECOM_TOKEN"],
         "aes_key": app.config["WECOM_AES_KEY"], "verify": True}).json()
     assert answer["verified"] is True, answer
+    run_worker(app)
     yield server
     requests.delete(f"{own_emulator.url}/_admin/callback", timeout=5)
     server.stop()
@@ -269,7 +284,7 @@ def change_world(emulator, action, **args):
 
 
 def eventually(check, timeout=5.0):
-    """check()'s first truthy value within timeout seconds (the app processes callbacks after answering)."""
+    """check()'s first truthy value within timeout seconds (the worker processes callbacks after the answer)."""
     import time
 
     deadline = time.monotonic() + timeout

@@ -1,6 +1,5 @@
 """Tracked links (雷达): record each open of a shared article, tell the advisor about the first one."""
 import ipaddress
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,14 +7,13 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, update
 
 from ..extensions import db
+from ..jobs import enqueue
 from ..models import LinkOpen, Material, MaterialVersion, Share, Staff, china_today, utcnow
-from ..wecom import WeComError
 from .review import state_of
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,32}")
 DEVICE_LABELS = {"phone": "手机", "tablet": "平板", "desktop": "电脑", "bot": "程序", "unknown": "未知设备"}
 SHOWN_SHARES = 10
-log = logging.getLogger(__name__)
 
 
 class UnknownLink(Exception):
@@ -47,7 +45,7 @@ def share_by_token(token):
     return share
 
 
-def open_link(client, token, user_agent, remote_addr, staff_viewer=None, now=None):
+def open_link(token, user_agent, remote_addr, staff_viewer=None, now=None):
     """Record a client's open and return where the article lives; the first open notifies the advisor.
 
     Opens by a signed-in staff member (the advisor checking their own card) are not the client's.
@@ -57,7 +55,7 @@ def open_link(client, token, user_agent, remote_addr, staff_viewer=None, now=Non
     if material.kind != "link":
         raise UnknownLink
     if not staff_viewer:
-        _record_open(client, share, user_agent, remote_addr, now or utcnow())
+        _record_open(share, user_agent, remote_addr, now or utcnow())
     if state_of(material, china_today()).code != "approved":
         raise Offline
     return material.live.url  # the approved article now: a corrected version replaces the one shared
@@ -110,21 +108,19 @@ def shares_for_contact(external_userid, limit=SHOWN_SHARES):
             for title, kind, advisor, sent_at, opens, first in rows]
 
 
-def _record_open(client, share, user_agent, remote_addr, now):
-    """Store the open; whoever sets first_opened_at first sends the advisor the app message."""
+def _record_open(share, user_agent, remote_addr, now):
+    """Store the open; whoever sets first_opened_at first has the worker send the advisor an app message."""
     db.session.add(LinkOpen(share_id=share.id, opened_at=now, device=device_of(user_agent),
                             network=network_of(remote_addr)))
     first = db.session.execute(update(Share).where(Share.id == share.id, Share.first_opened_at.is_(None))
                                .values(first_opened_at=now)).rowcount
     db.session.commit()
     if first:
-        _notify(client, share)
+        enqueue("open-notice", share.id)  # WeCom slow or down must not hold the client's redirect
 
 
-def _notify(client, share):
-    """客户张三 打开了《…》: an app message to the advisor; a WeCom outage must not break the link."""
+def notify_first_open(client, share_id):
+    """客户张三 打开了《…》: the app message to the advisor (in the worker, which retries a WeCom failure)."""
+    share = db.session.get(Share, share_id)
     who = f"客户{share.target_name}" if share.target_type == "contact" else f"客户群「{share.target_name}」中有人"
-    try:
-        client.send_text_message(share.advisor, f"{who} 打开了《{share.version.title}》")
-    except WeComError as error:
-        log.warning("open of share %s: app message not sent: %s", share.id, error)
+    client.send_text_message(share.advisor, f"{who} 打开了《{share.version.title}》")

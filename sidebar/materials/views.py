@@ -80,7 +80,7 @@ def open_link(token):
     """Tracked link: record the open, then redirect to the article. Public, rate-limited."""
     _limit_rate()
     try:
-        target = tracking.open_link(wecom(), token, request.user_agent.string, request.remote_addr,
+        target = tracking.open_link(token, request.user_agent.string, request.remote_addr,
                                     staff_viewer=session.get("userid"))
     except tracking.UnknownLink:
         abort(404)
