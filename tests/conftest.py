@@ -7,7 +7,10 @@ import functools
 import io
 import os
 import re
+import shutil
+import socket
 import sqlite3
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -264,16 +267,22 @@ def own_emulator():
 def live_app(tmp_path, own_emulator):
     """The app served over real HTTP, with own_emulator sending it encrypted callbacks (URL verified)."""
     app = make_app(tmp_path / "sidebar.db", own_emulator.url, SYNC_PACE_SECONDS=0, WECOM_RATE_LIMIT_PAUSE=0.2)
-    server = LiveServer(app)
-    server.flask_app = app
-    answer = requests.post(f"{own_emulator.url}/_admin/callback", timeout=10, json={
-        "url": server.url + "/wecom/callback", "token": app.config["WECOM_TOKEN"],
-        "aes_key": app.config["WECOM_AES_KEY"], "verify": True}).json()
-    assert answer["verified"] is True, answer
-    run_worker(app)
+    server = serve_callbacks(app, own_emulator)
+    server.worker = run_worker(app)
     yield server
     requests.delete(f"{own_emulator.url}/_admin/callback", timeout=5)
     server.stop()
+
+
+def serve_callbacks(app, emulator):
+    """app served over real HTTP, with emulator sending it encrypted callbacks (URL verified)."""
+    server = LiveServer(app)
+    server.flask_app = app
+    answer = requests.post(f"{emulator.url}/_admin/callback", timeout=10, json={
+        "url": server.url + "/wecom/callback", "token": app.config["WECOM_TOKEN"],
+        "aes_key": app.config["WECOM_AES_KEY"], "verify": True}).json()
+    assert answer["verified"] is True, answer
+    return server
 
 
 def change_world(emulator, action, **args):
@@ -399,3 +408,48 @@ def upload(client, kind, data, name, mimetype="application/octet-stream", **fiel
         return response
     finally:
         environ["wsgi.input"].close()  # the test client's temporary file holding a large body
+
+
+# --- the task queue on Redis (issue 14) ----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Debian's redis-server on a free loopback port, nothing kept on disk; skipped where not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (`make test` installs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    client = redis.Redis.from_url(url)
+    assert eventually(lambda: _answers(client), timeout=10), "redis-server did not start"
+    yield url
+    client.close()
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _answers(client):
+    """Whether the Redis server answers a PING."""
+    import redis
+
+    try:
+        return client.ping()
+    except redis.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis server, emptied for this test (every test's queue is called `sidebar`)."""
+    import redis
+
+    with redis.Redis.from_url(redis_server) as client:
+        client.flushdb()
+    return redis_server

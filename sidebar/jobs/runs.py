@@ -168,4 +168,4 @@ def live_workers(now=None):
 
 def last_ticks():
     """name -> the newest tick claimed, for every job that has run."""
-    return dict(db.session.execute(select(JobState.name, JobState.last_tick)).tuples())
+    return {name: tick for name, tick in db.session.execute(select(JobState.name, JobState.last_tick))}
