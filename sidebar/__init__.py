@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import fragments, jobs, web
+from . import fragments, queue, web
 from .config import load_settings
 from .extensions import csrf, db, htmx, init_wecom, migrate
 from .materials import storage as material_storage
@@ -43,7 +43,7 @@ def _init_extensions(app):
     init_wecom(app, TokenCache.__table__)
     material_storage.init_app(app)
     fragments.init_app(app)
-    jobs.init_app(app)
+    queue.init_app(app)
 
 
 def _register_blueprints(app):
@@ -66,7 +66,7 @@ def _register_commands(app):
     from .demo import demo
     from .identity.commands import roles
     from .insight.snapshot import snapshot_command
-    from .jobs.commands import worker_command
+    from .jobs.commands import lock_commands, worker_command
     from .sync.commands import drain_inbox_command, import_profiles_command, push_tags_command, sync_command
 
     app.cli.add_command(demo)
@@ -76,3 +76,4 @@ def _register_commands(app):
         app.cli.add_command(command)
     app.cli.add_command(snapshot_command)
     app.cli.add_command(worker_command)
+    lock_commands(app.cli)  # sync, push-tags, drain-inbox, snapshot: by hand, under the worker's lock

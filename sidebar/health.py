@@ -4,7 +4,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
-from .jobs.queue import queue
+from .queue import queue
 
 bp = Blueprint("health", __name__)
 

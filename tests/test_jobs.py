@@ -17,11 +17,11 @@ from conftest import (EMULATOR_PREFIX, LiveServer, change_world, eventually, mak
                       run_worker, serve_callbacks, signed_in, wecom_calls)
 from sidebar.config import ConfigError, load_settings
 from sidebar.extensions import db
-from sidebar.jobs import runs
-from sidebar.jobs.schedule import Schedule, as_utc
-from sidebar.jobs.trading_days import calendar_covers, is_trading_day, next_trading_day
-from sidebar.models import CallbackInbox, Follow, JobRun, china_today
 from sidebar.identity.service import grant_role
+from sidebar.jobs import runs
+from sidebar.jobs.schedule import Schedule, from_utc
+from sidebar.jobs.trading_days import calendar_covers, is_trading_day, next_trading_day
+from sidebar.models import CHINA, CallbackInbox, Follow, JobRun, china_today
 
 GET_CONTACT = "/cgi-bin/externalcontact/get"
 FOLLOW_USERS = "/cgi-bin/externalcontact/get_follow_user_list"
@@ -64,9 +64,6 @@ def job_runs(app, **where):
 
 def as_china(naive_utc):
     """A stored naive-UTC time as China time."""
-    from sidebar.models import CHINA
-    from sidebar.jobs.schedule import from_utc
-
     return from_utc(naive_utc).astimezone(CHINA)
 
 
@@ -94,7 +91,8 @@ def test_a_callback_waiting_while_the_worker_is_stopped_is_processed_exactly_onc
         assert inbox_row(app) == ("pending", 0)
         assert sum(sizes(app)) == 1  # it waits in the queue
 
-        run_worker(app), run_worker(app)  # two workers start at once
+        for _ in range(2):  # two workers start at once
+            run_worker(app)
         assert eventually(lambda: inbox_row(app) == ("done", 1), timeout=10)
         assert eventually(lambda: sizes(app) == (0, 0))
         assert wecom_calls(own_emulator, GET_CONTACT) == before + 1  # fetched once: processed once
@@ -177,7 +175,8 @@ def test_a_command_by_hand_waits_for_the_workers_run(app, emulator):
 def test_a_rate_limited_app_message_waits_for_the_pause_and_the_failure_is_shown(tmp_path, emulator, world):
     app = make_app(tmp_path / "sidebar.db", emulator.url, WECOM_RATE_LIMIT_PAUSE=1.5, JOB_RETRY_SCALE=0.01)
     with app.app_context():
-        grant_role("zhaomin", "content"), grant_role("sunli", "compliance"), grant_role("zhouqiang", "manager")
+        for userid, role in (("zhaomin", "content"), ("sunli", "compliance"), ("zhouqiang", "manager")):
+            grant_role(userid, role)
     follow = next(f for f in world["follows"] if f["userid"] == "zhangwei")
     material = publish(app, "link", title="年末资产配置", url="https://research.example.com/y")
     advisor = signed_in(app, "zhangwei")
@@ -234,9 +233,7 @@ def signed_in_when_up(app, emulator):
     return signed_in(app, "zhouqiang")
 
 
-# -- the import's tag push runs in the worker --------------------------------------------------------
-
-# (tests/test_push_tags.py: the import API answers, the push is still queued, a worker started then does it)
+# (that an import's tag push happens in the worker, not in the request: tests/test_push_tags.py)
 
 
 # -- the demo: its worker, seen in the console -------------------------------------------------------

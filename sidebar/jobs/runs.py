@@ -12,7 +12,6 @@ import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
-import click
 from sqlalchemy import delete, or_, select, true, update
 
 from ..extensions import db, upsert
@@ -24,6 +23,7 @@ LEASE = timedelta(minutes=2)
 RENEW_EVERY = 30  # seconds: four renewals a lease, so a slow database does not lose it
 KEEP = timedelta(days=30)  # runs and failures shown and kept
 ALIVE = timedelta(seconds=90)  # a worker silent this long is not listed as alive
+GONE = timedelta(days=1)  # ... and its row is deleted after this
 
 
 class Busy(Exception):
@@ -34,7 +34,7 @@ class JobFailed(Exception):
     """A job finished but did not do all it should (its message says what, without client data)."""
 
 
-SAID = (WeComError, SyncFailed, JobFailed, click.ClickException)  # messages ours or WeCom's: no client data
+SAID = (WeComError, SyncFailed, JobFailed)  # their messages are WeCom's or ours: no client data
 
 
 def holder_id(kind):
@@ -47,8 +47,6 @@ def describe(error):
 
     Other errors' texts may carry client data or SQL parameters; their tracebacks go to the worker's log.
     """
-    if isinstance(error, click.ClickException):
-        return error.message[:255]
     return (str(error) if isinstance(error, SAID) else type(error).__name__)[:255]
 
 
@@ -149,7 +147,7 @@ def heartbeat(worker_id, threads):
     if not seen.rowcount:
         host, pid = worker_id.split(":")[1:3]
         db.session.add(JobWorker(id=worker_id, host=host, pid=int(pid), threads=threads, started_at=now, seen_at=now))
-    db.session.execute(delete(JobWorker).where(JobWorker.seen_at < now - KEEP))
+    db.session.execute(delete(JobWorker).where(JobWorker.seen_at < now - GONE))
     db.session.commit()
 
 

@@ -4,7 +4,7 @@ from flask import Blueprint, g, redirect, request, url_for
 from ..materials.console import role_required
 from ..web import render
 from . import status
-from .queue import queue
+from ..queue import queue
 
 bp = Blueprint("jobs", __name__, url_prefix="/console")
 MANAGERS = ("manager",)  # there is no admin role: the branch managers look after the firm's set-up

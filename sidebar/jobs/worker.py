@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from huey import consumer
 
 from . import runs
-from .queue import queue
+from ..queue import queue
 from .tasks import due, enqueue_periodic
 
 HEARTBEAT = 10  # seconds between a worker's "alive" rows

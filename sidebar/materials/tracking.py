@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, update
 
 from ..extensions import db
-from ..jobs import enqueue
+from ..queue import enqueue
 from ..models import LinkOpen, Material, MaterialVersion, Share, Staff, china_today, utcnow
 from .review import state_of
 

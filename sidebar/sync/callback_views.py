@@ -2,7 +2,7 @@
 from flask import Blueprint, Response, abort, current_app, request
 
 from ..extensions import csrf
-from ..jobs import enqueue
+from ..queue import enqueue
 from . import inbox
 from .callback import CallbackCrypto, CallbackError
 

@@ -11,7 +11,6 @@ from flask.cli import with_appcontext
 
 from ..extensions import wecom
 from ..insight.snapshot import record_after_import
-from ..jobs.commands import by_hand
 from ..models import CHINA, china_today, utcnow
 from ..wecom import WeComError
 from . import full, inbox, tags
@@ -182,8 +181,7 @@ def sync_command(since, restart):
     """Full sync of staff, contacts and groups from WeCom; an interrupted run resumes where it stopped."""
     bars = _Bars()
     try:
-        with by_hand("sync"):
-            result = full.sync(wecom(), since=since, pace=_pace(), progress=bars, restart=restart)
+        result = full.sync(wecom(), since=since, pace=_pace(), progress=bars, restart=restart)
     except full.SyncFailed as error:
         bars.close()
         raise click.ClickException(f"sync stopped at {error}. Run it again to resume.") from None
@@ -205,7 +203,7 @@ def push_tags_command():
     """Mirror profile tags, stage and risk class onto WeCom's 客户画像 tags (only the differences)."""
     total = tags.pending_count()
     try:
-        with by_hand("push-tags"), click.progressbar(length=total, label="客户画像标签 (profile tags)") as bar:
+        with click.progressbar(length=total, label="客户画像标签 (profile tags)") as bar:
             result = tags.push_tags(wecom(), pace=_pace(), progress=bar.update)
     except WeComError as error:
         raise click.ClickException(f"push stopped: {error}. Run it again to resume.") from None
@@ -221,8 +219,7 @@ def push_tags_command():
 @with_appcontext
 def drain_inbox_command(keep_days):
     """Process callbacks stored but not (successfully) processed yet, e.g. after a crash."""
-    with by_hand("drain"):
-        result = inbox.drain(wecom(), keep_days=keep_days)
-        click.echo(f"done: {result.done}, ignored: {result.ignored}, failed: {result.failed}, purged: {result.purged}")
-        if result.failed:
-            raise click.ClickException(f"{result.failed} callbacks failed; they are retried by the next drain")
+    result = inbox.drain(wecom(), keep_days=keep_days)
+    click.echo(f"done: {result.done}, ignored: {result.ignored}, failed: {result.failed}, purged: {result.purged}")
+    if result.failed:
+        raise click.ClickException(f"{result.failed} callbacks failed; they are retried by the next drain")

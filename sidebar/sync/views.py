@@ -8,7 +8,7 @@ from werkzeug.exceptions import Unauthorized
 
 from ..extensions import csrf
 from ..insight.snapshot import record_after_import
-from ..jobs import enqueue
+from ..queue import enqueue
 from ..ratelimit import enforce
 from . import profiles
 

@@ -1,5 +1,7 @@
 """The app's task queue (Huey): where it lives by the settings, built on first use, tasks registered per app.
 
+Features enqueue here; what the tasks do and the worker that runs them are in sidebar/jobs/.
+
 Empty SIDEBAR_QUEUE_URL: next to the database — a SQLite file beside a SQLite database, or tables in
 the same PostgreSQL (made by migration 0011). A redis:// URL: Redis.
 """
@@ -62,7 +64,7 @@ class Queue:
         """(Huey, its tasks by name), made and registered once."""
         with self._lock:
             if self._huey is None:
-                from .tasks import register  # the tasks import the features: not at start-up
+                from .jobs.tasks import register  # the tasks import the features: not at start-up
 
                 huey = huey_for(self.app.config, self.app.instance_path)
                 self._tasks = register(huey, self.app)
