@@ -193,7 +193,10 @@ def test_a_rate_limited_app_message_waits_for_the_pause_and_the_failure_is_shown
     calls = eventually(lambda: [c for c in emulator_calls(emulator) if c["path"] == SEND][1:] and
                        [c for c in emulator_calls(emulator) if c["path"] == SEND], timeout=10)
     assert len(calls) == 2  # the refused call, and one more after the pause: no loop
-    assert calls[1]["at"] - calls[0]["at"] >= 1.4  # the retry waited out WeCom's pause (base delay: 0.3 s)
+    assert calls[1]["at"] - calls[0]["at"] >= 1.4  # the retry waited out WeCom's pause (base delay: 0.3 s) ...
+    assert eventually(lambda: job_runs(app, status="failed") == [("open-notice", None, "failed")])
+    time.sleep(0.5)
+    assert len(job_runs(app, status="failed")) == 1  # ... in one step: no attempts spent against the pause
     messages = requests.get(f"{emulator.url}/_admin/messages", timeout=5).json()["messages"]
     assert [m["message"]["text"]["content"] for m in messages if m["kind"] == "app"] == [
         f"客户{contact_name(world, follow)} 打开了《年末资产配置》"]  # sent once
