@@ -82,10 +82,10 @@ class Consumer(consumer.Consumer):
     def __init__(self, app, threads=4, periodic=True, clock=system_clock, embedded=False, **options):
         self.app, self.clock, self.embedded = app, clock, embedded
         self.worker_id = runs.holder_id("worker")
-        # max_delay: an idle SQLite queue is looked at every second (PostgreSQL and Redis wake the
+        # max_delay: an idle SQLite queue is looked at twice a second (PostgreSQL and Redis wake the
         # worker themselves); graceful on SIGTERM, which systemd and docker send to stop a service
         super().__init__(queue_of(app).huey, workers=threads, periodic=periodic, worker_type="thread",
-                         max_delay=1.0, graceful_signal="TERM", **options)
+                         max_delay=0.5, graceful_signal="TERM", **options)
 
     def _create_scheduler(self):
         """Our scheduler instead of Huey's."""
