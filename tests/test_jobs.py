@@ -181,8 +181,8 @@ def test_a_rate_limited_app_message_waits_for_the_pause_and_the_failure_is_shown
     material = publish(app, "link", title="年末资产配置", url="https://research.example.com/y")
     advisor = signed_in(app, "zhangwei")
     advisor.get(f"/sidebar/contacts/{follow['external_userid']}")
-    body = advisor.post(f"/sidebar/materials/{material}/shares", data={"target": f"contact:{follow['external_userid']}"},
-                        headers={"X-CSRFToken": advisor.csrf}).get_json()
+    body = advisor.post(f"/sidebar/materials/{material}/shares", headers={"X-CSRFToken": advisor.csrf},
+                        data={"target": f"contact:{follow['external_userid']}"}).get_json()
     advisor.post(body["report_url"], data={"result": "sent"}, headers={"X-CSRFToken": advisor.csrf})
     token = re.search(r"/r/([A-Za-z0-9_-]+)$", body["message"]["news"]["link"]).group(1)
     requests.delete(f"{emulator.url}/_admin/calls", timeout=5)
@@ -208,7 +208,8 @@ def test_a_rate_limited_app_message_waits_for_the_pause_and_the_failure_is_shown
 
 def contact_name(world, follow):
     """How the sidebar names a followed contact: the advisor's remark, else the WeChat name."""
-    return follow["remark"] or next(c["name"] for c in world["contacts"] if c["external_userid"] == follow["external_userid"])
+    return follow["remark"] or next(c["name"] for c in world["contacts"]
+                                    if c["external_userid"] == follow["external_userid"])
 
 
 def emulator_calls(emulator):
