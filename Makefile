@@ -6,15 +6,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test test-sqlite test-postgres bench screenshots clean
 
-demo: $(VENV)/.runtime  ## run the demo: SQLite, the WeCom emulator, seeded data
+demo: $(VENV)/.runtime  ## run the demo: SQLite, the WeCom emulator, seeded data, a task-queue worker
 	$(BIN)/flask --app wsgi demo
 
 test: test-sqlite test-postgres  ## run every test on both engines (Playwright drives Debian's Chromium)
 
-test-sqlite: $(VENV)/.dev /usr/bin/chromium  ## the suite on SQLite files
+test-sqlite: $(VENV)/.dev /usr/bin/chromium /usr/bin/redis-server  ## the suite on SQLite files (the queue's tests on Redis too)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.dev /usr/bin/chromium  ## the suite on a throw-away PostgreSQL server (installed if missing)
+test-postgres: $(VENV)/.dev /usr/bin/chromium /usr/bin/redis-server  ## the suite on a throw-away PostgreSQL server (installed if missing)
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev /usr/bin/chromium /usr/bin/wrk  ## the performance budget: builds the full-scale database once (bench/.data/), then measures
@@ -46,6 +46,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 /usr/bin/wrk:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk
+
+# The queue's tests start a redis-server of their own; the package's service is not used.
+/usr/bin/redis-server:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
 /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:
 	$(SUDO) apt-get update -qq

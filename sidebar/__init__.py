@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, fragments, web
+from . import assets, fragments, queue, web
 from .config import load_settings
 from .extensions import csrf, db, htmx, init_wecom, migrate
 from .materials import storage as material_storage
@@ -44,6 +44,7 @@ def _init_extensions(app):
     material_storage.init_app(app)
     fragments.init_app(app)
     assets.init_app(app)
+    queue.init_app(app)
 
 
 def _register_blueprints(app):
@@ -51,12 +52,13 @@ def _register_blueprints(app):
     from .health import bp as health_bp
     from .identity.views import bp as identity_bp
     from .insight.views import bp as insight_bp
+    from .jobs.views import bp as jobs_bp
     from .materials.console import bp as console_bp
     from .materials.views import bp as materials_bp
     from .sync.callback_views import bp as callbacks_bp
     from .sync.views import bp as sync_bp
 
-    for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp):
+    for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
 
@@ -65,6 +67,7 @@ def _register_commands(app):
     from .demo import demo
     from .identity.commands import roles
     from .insight.snapshot import snapshot_command
+    from .jobs.commands import lock_commands, worker_command
     from .sync.commands import drain_inbox_command, import_profiles_command, push_tags_command, sync_command
 
     app.cli.add_command(demo)
@@ -73,3 +76,5 @@ def _register_commands(app):
     for command in (sync_command, push_tags_command, drain_inbox_command):
         app.cli.add_command(command)
     app.cli.add_command(snapshot_command)
+    app.cli.add_command(worker_command)
+    lock_commands(app.cli)  # sync, push-tags, drain-inbox, snapshot: by hand, under the worker's lock

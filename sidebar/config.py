@@ -28,6 +28,7 @@ ENV_SETTINGS = (
     "SIDEBAR_DATABASE_URL", "SIDEBAR_SECRET_KEY", "SIDEBAR_PUBLIC_URL", "SIDEBAR_UPLOAD_DIR",
     "SIDEBAR_IMPORT_TOKEN", "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET",
     "WECOM_API_BASE", "WECOM_OAUTH_BASE", "WECOM_TOKEN", "WECOM_AES_KEY", "SIDEBAR_TRUSTED_PROXIES",
+    "SIDEBAR_QUEUE_URL",
 )
 
 
@@ -71,6 +72,7 @@ def _validated(raw, instance_path):
         "SIDEBAR_TRUSTED_PROXIES": int(_matching("SIDEBAR_TRUSTED_PROXIES",
                                                  str(raw.get("SIDEBAR_TRUSTED_PROXIES") or 0), r"[0-9]",
                                                  "how many reverse proxies stand in front, 0 to 9")),
+        "SIDEBAR_QUEUE_URL": _queue_url(raw.get("SIDEBAR_QUEUE_URL")),
     }
 
 
@@ -155,6 +157,14 @@ def _database_url(value, instance_path):
         raise ConfigError("SIDEBAR_DATABASE_URL is malformed: expected a SQLAlchemy URL") from None
     if url.drivername in ("postgres", "postgresql"):  # psycopg 3 is the driver we ship
         return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return value
+
+
+def _queue_url(value):
+    """Empty: the queue lives next to the database; otherwise a Redis URL (sidebar/jobs/queue.py)."""
+    if value and (urlsplit(value).scheme not in ("redis", "rediss") or not urlsplit(value).hostname):
+        raise ConfigError("SIDEBAR_QUEUE_URL is malformed: leave it empty (the queue lives next to the "
+                          "database) or give a redis:// URL")
     return value
 
 

@@ -1,9 +1,9 @@
-"""`flask --app wsgi demo`: the embedded default (SQLite, the WeCom emulator, seeded data)."""
+"""`flask --app wsgi demo`: the embedded default (SQLite, the WeCom emulator, seeded data, a worker)."""
 import click
 from flask_migrate import upgrade
 from sqlalchemy import delete
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 
 from .extensions import db
 
@@ -73,12 +73,20 @@ def emulated_settings(base_url):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host, port):
-    """Run the demo: schema, emulator at /_wecom, the simulated WeCom client."""
+    """Run the demo: schema, emulator at /_wecom, the simulated WeCom client, and a task-queue worker."""
     from . import create_app
+    from .jobs.worker import start_worker
 
     browser_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{browser_host}:{port}"
     app = create_app({"SIDEBAR_MODE": "demo", **emulated_settings(base)})
     wsgi_app, _ = prepare_demo(app)
+    server = make_server(host, port, wsgi_app, threaded=True)  # listening before the worker calls the emulator
+    worker = start_worker(app)
     click.echo(f"Sidebar demo: open the simulated WeCom client at {base}{EMULATOR_PREFIX}/client")
-    run_simple(host, port, wsgi_app, threaded=True, use_reloader=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop(graceful=True)

@@ -7,7 +7,10 @@ import functools
 import io
 import os
 import re
+import shutil
+import socket
 import sqlite3
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -26,6 +29,7 @@ from sidebar import create_app
 from sidebar.demo import EMULATOR_PREFIX, prepare_demo
 from sidebar.emulator import create_emulator
 from sidebar.extensions import db
+from sidebar.jobs.worker import start_worker
 
 
 class LiveServer:
@@ -76,6 +80,7 @@ def emulator(emulator_server):
 POSTGRES = os.environ.get("SIDEBAR_TEST_POSTGRES")  # a server URL without a database name
 _databases = {}  # str(db_path) -> its PostgreSQL database, in creation order
 _apps = []  # every app made, so that each test's engines are closed after it
+_workers = []  # every task-queue worker started, stopped after its test
 
 
 def pytest_report_header():
@@ -124,10 +129,14 @@ def _migrated_template():
 
 @pytest.fixture(autouse=True)
 def _close_databases():
-    """After each test, close its apps' connections and drop the PostgreSQL databases it made."""
-    apps, databases = len(_apps), len(_databases)
+    """After each test, stop its workers, close its apps' connections, drop the PostgreSQL databases it made."""
+    apps, databases, workers = len(_apps), len(_databases), len(_workers)
     yield
+    for worker in _workers[workers:]:
+        worker.stop(graceful=True)
+    del _workers[workers:]
     for app in _apps[apps:]:
+        app.extensions["jobs"].close()
         with app.app_context():
             db.engine.dispose()
     del _apps[apps:]
@@ -165,6 +174,13 @@ def make_app(db_path, emulator_url, copy_of=None, **settings):
     with app.app_context():
         upgrade()
     return app
+
+
+def run_worker(app, threads=2, periodic=False, **options):
+    """A task-queue worker for app, in threads of the test process (no periodic jobs unless asked)."""
+    worker = start_worker(app, threads=threads, periodic=periodic, **options)
+    _workers.append(worker)
+    return worker
 
 
 @pytest.fixture
@@ -232,6 +248,7 @@ def demo_server(tmp_path):
     app = make_app(tmp_path / "demo.db", server.url + EMULATOR_PREFIX)
     server.app, server.emulator = prepare_demo(app)
     server.flask_app = app
+    run_worker(app)  # as the demo runs one (its periodic jobs: tests/test_jobs.py)
     yield server
     server.stop()
 
@@ -250,15 +267,22 @@ def own_emulator():
 def live_app(tmp_path, own_emulator):
     """The app served over real HTTP, with own_emulator sending it encrypted callbacks (URL verified)."""
     app = make_app(tmp_path / "sidebar.db", own_emulator.url, SYNC_PACE_SECONDS=0, WECOM_RATE_LIMIT_PAUSE=0.2)
-    server = LiveServer(app)
-    server.flask_app = app
-    answer = requests.post(f"{own_emulator.url}/_admin/callback", timeout=10, json={
-        "url": server.url + "/wecom/callback", "token": app.config["WECOM_TOKEN"],
-        "aes_key": app.config["WECOM_AES_KEY"], "verify": True}).json()
-    assert answer["verified"] is True, answer
+    server = serve_callbacks(app, own_emulator)
+    server.worker = run_worker(app)
     yield server
     requests.delete(f"{own_emulator.url}/_admin/callback", timeout=5)
     server.stop()
+
+
+def serve_callbacks(app, emulator):
+    """app served over real HTTP, with emulator sending it encrypted callbacks (URL verified)."""
+    server = LiveServer(app)
+    server.flask_app = app
+    answer = requests.post(f"{emulator.url}/_admin/callback", timeout=10, json={
+        "url": server.url + "/wecom/callback", "token": app.config["WECOM_TOKEN"],
+        "aes_key": app.config["WECOM_AES_KEY"], "verify": True}).json()
+    assert answer["verified"] is True, answer
+    return server
 
 
 def change_world(emulator, action, **args):
@@ -269,7 +293,7 @@ def change_world(emulator, action, **args):
 
 
 def eventually(check, timeout=5.0):
-    """check()'s first truthy value within timeout seconds (the app processes callbacks after answering)."""
+    """check()'s first truthy value within timeout seconds (the worker processes callbacks after the answer)."""
     import time
 
     deadline = time.monotonic() + timeout
@@ -384,3 +408,48 @@ def upload(client, kind, data, name, mimetype="application/octet-stream", **fiel
         return response
     finally:
         environ["wsgi.input"].close()  # the test client's temporary file holding a large body
+
+
+# --- the task queue on Redis (issue 14) ----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Debian's redis-server on a free loopback port, nothing kept on disk; skipped where not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (`make test` installs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    client = redis.Redis.from_url(url)
+    assert eventually(lambda: _answers(client), timeout=10), "redis-server did not start"
+    yield url
+    client.close()
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _answers(client):
+    """Whether the Redis server answers a PING."""
+    import redis
+
+    try:
+        return client.ping()
+    except redis.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis server, emptied for this test (every test's queue is called `sidebar`)."""
+    import redis
+
+    with redis.Redis.from_url(redis_server) as client:
+        client.flushdb()
+    return redis_server

@@ -35,7 +35,7 @@ def test_every_page_runs_under_the_csp_without_console_errors(browser, demo_serv
     urls, contact, group = sidebar_urls(world, userid, materials)
     visits = [(userid, url) for url in urls] + [("zhaomin", url) for url in console_urls(materials)]
     visits += [("sunli", "/console/audit"), ("sunli", "/console/materials?status=pending"),
-               ("zhouqiang", "/console/figures")]
+               ("zhouqiang", "/console/figures"), ("zhouqiang", "/console/jobs")]
 
     problems, opened = [], 0
     for who in dict.fromkeys(v[0] for v in visits):

@@ -1,6 +1,7 @@
 """The share round trip in the simulated WeCom client (real Chromium, the official JS-SDK, the emulator)."""
 import pytest
 import requests
+from conftest import eventually
 from playwright.sync_api import expect
 
 from sidebar.materials.demo import demo_client_with_class
@@ -81,9 +82,12 @@ def test_advisor_shares_to_a_client_and_a_group_is_blocked_once_and_the_client_o
     phone.new_page().goto(link)
     phone.close()
     assert redirects == [(302, "https://example.com/sidebar-demo/what-is-etf")]
-    messages = requests.get(f"{demo_server.url}/_wecom/_admin/messages", timeout=5).json()["messages"]
-    app_messages = [m["message"]["text"]["content"] for m in messages if m["kind"] == "app"]
-    assert len(app_messages) == 1 and app_messages[0].endswith("打开了《新手入门：什么是 ETF》")
+
+    def app_messages():
+        messages = requests.get(f"{demo_server.url}/_wecom/_admin/messages", timeout=5).json()["messages"]
+        return [m["message"]["text"]["content"] for m in messages if m["kind"] == "app"]
+    announced = eventually(app_messages)  # sent by the demo's worker
+    assert len(announced) == 1 and announced[0].endswith("打开了《新手入门：什么是 ETF》")
 
     # The panel of that client now lists what was shared and read.
     sidebar = open_library(page, demo_server, f"contact:{client}")

@@ -6,7 +6,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from conftest import LiveServer, eventually, login, make_app
+from conftest import LiveServer, eventually, login, make_app, run_worker
 from sidebar.extensions import db
 from sidebar.models import Follow, china_today
 from sidebar.sync.profiles import import_profiles
@@ -156,11 +156,12 @@ def importer(tmp_path, own_emulator):
     app = make_app(tmp_path / "sidebar.db", own_emulator.url, SYNC_PACE_SECONDS=0, SIDEBAR_IMPORT_TOKEN=TOKEN)
     assert app.test_cli_runner().invoke(args=["sync"]).exit_code == 0
     server = LiveServer(app)
+    server.flask_app = app
     yield server
     server.stop()
 
 
-def test_the_import_api_pushes_the_imported_clients_tags(importer, own_emulator):
+def test_the_import_api_has_the_worker_push_the_imported_clients_tags(importer, own_emulator):
     world = own_emulator.emulator.world
     contact = next(c for c in world.contacts() if c.unionid and len(world.followers_of(c.external_userid)) == 1)
     clear_log(own_emulator)
@@ -168,6 +169,9 @@ def test_the_import_api_pushes_the_imported_clients_tags(importer, own_emulator)
                            headers={"Authorization": f"Bearer {TOKEN}"},
                            json=[profile("880000000009", contact, tags=["新客"])])
     assert answer.json() == {"accepted": 1, "rejected": []}
+    assert wecom_log(own_emulator) == []  # the request only enqueued the push ...
+    assert importer.flask_app.extensions["jobs"].sizes() == (1, 0)
+    run_worker(importer.flask_app)  # ... which a worker does
     marks = eventually(lambda: wecom_log(own_emulator, MARK))
     assert [m["params"]["external_userid"] for m in marks] == [contact.external_userid]
     relation = world.followers_of(contact.external_userid)[0]

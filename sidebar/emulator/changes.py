@@ -16,7 +16,7 @@ from .world import External, Follow, Group, Member, WorldError
 
 bp = Blueprint("changes", __name__)
 WAIT_SECONDS = 5
-APP_PROCESSING_SECONDS = 1.5
+APP_PROCESSING_SECONDS = 3
 SWITCHES = {"drop": int, "duplicate": bool, "delay": (int, float), "hold": bool}
 
 
@@ -288,8 +288,9 @@ def change_from_client():
         back["notice"] = _summary(deliveries)
     except ValueError as error:
         back["notice"] = f"未能修改：{error}"
-    # The app answers first and processes after, once the event's second is over (it may wait up to
-    # about a second): give it that long, so the sidebar that reloads with the page shows the change.
+    # The app answers first; its worker processes the callback once the event's second is over (taking
+    # it from the queue within another second or so): give it that long, so the sidebar that reloads
+    # with the page shows the change.
     time.sleep(APP_PROCESSING_SECONDS)
     return redirect(url_for("client.show") + "?" + urlencode(back), 303)
 

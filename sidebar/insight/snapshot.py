@@ -1,7 +1,7 @@
 """Daily group snapshots: each group's figures once a day, the history behind the conversion section.
 
-`flask --app wsgi snapshot` records today's figures of every known group (run it daily from a timer);
-the profile import records them for the groups whose clients it touched.
+`flask --app wsgi snapshot` records today's figures of every known group (the worker runs it daily
+at 23:55 China time); the profile import records them for the groups whose clients it touched.
 """
 import click
 from flask.cli import with_appcontext
@@ -82,7 +82,7 @@ def backfill(history):
 @click.command("snapshot")
 @with_appcontext
 def snapshot_command():
-    """Record today's figures of every known group; meant for a daily timer."""
+    """Record today's figures of every known group (the worker does it daily at 23:55 China time)."""
     today = china_today()
     count = record_snapshots(today)
     click.echo(f"recorded {count} group snapshots for {today.isoformat()}")

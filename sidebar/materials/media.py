@@ -1,13 +1,15 @@
 """WeCom media_ids for stored files: uploaded once, kept with their 3-day life, renewed when near it."""
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import WeComMedia, utcnow
+from ..models import Material, MaterialVersion, StoredFile, WeComMedia, utcnow
 
 MEDIA_LIFE = timedelta(days=3)
 RENEW_BEFORE = timedelta(hours=6)  # a share prepared now may be confirmed by the advisor a while later
+RENEW_AHEAD = timedelta(hours=2)  # the hourly renewal looks this far ahead: one failed run loses nothing
 
 
 def media_id_for(client, storage, stored, kind, filename, now=None):
@@ -16,6 +18,30 @@ def media_id_for(client, storage, stored, kind, filename, now=None):
     cached = db.session.get(WeComMedia, (stored.sha256, kind))
     if cached is not None and cached.expires_at - RENEW_BEFORE > now:
         return cached.media_id
+    return _upload(client, storage, stored, kind, filename, now)
+
+
+def renew_expiring(client, storage, ahead=RENEW_AHEAD, now=None):
+    """Re-upload the media of live materials that a share would otherwise have to upload within `ahead`.
+
+    Only files uploaded before (shared at least once) are kept alive; returns how many were renewed.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(StoredFile, WeComMedia.type, MaterialVersion.file_name)
+        .join(WeComMedia, WeComMedia.sha256 == StoredFile.sha256)
+        .join(MaterialVersion, MaterialVersion.file_sha == StoredFile.sha256)
+        .join(Material, (Material.id == MaterialVersion.material_id) & (Material.kind == WeComMedia.type))
+        .where(Material.withdrawn_at.is_(None), MaterialVersion.status == "approved",
+               WeComMedia.expires_at <= now + ahead + RENEW_BEFORE)).all()
+    due = {(stored.sha256, kind): (stored, kind, filename) for stored, kind, filename in rows}  # once a file
+    for stored, kind, filename in due.values():
+        _upload(client, storage, stored, kind, filename, now)
+    return len(due)
+
+
+def _upload(client, storage, stored, kind, filename, now):
+    """Upload the file to WeCom and keep its media_id; returns it."""
     media_id = client.upload_media(kind, filename, storage.get(stored.sha256), stored.content_type)
     _remember(stored.sha256, kind, media_id, now)
     return media_id

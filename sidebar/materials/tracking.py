@@ -1,5 +1,4 @@
 """Tracked links (雷达): record each open of a shared article, tell the advisor about the first one."""
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,9 +7,9 @@ from sqlalchemy import bindparam, func, update
 
 from ..addresses import network_of
 from ..extensions import db
+from ..queue import enqueue
 from ..masking import mask_free_text
 from ..models import LinkOpen, Material, MaterialVersion, Share, Staff, china_today, utcnow
-from ..wecom import WeComError
 from .review import state_of
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,32}")
@@ -31,7 +30,6 @@ SHOWN_SHARES = 10
 FETCHER = re.compile(r"(?<!cu)bot|spider|crawl|preview|facebookexternalhit|whatsapp|embedly|iframely|"
                      r"curl/|wget/|python-|aiohttp|go-http-client|^java/|apache-httpclient|headlesschrome",
                      re.IGNORECASE)
-log = logging.getLogger(__name__)
 
 
 class UnknownLink(Exception):
@@ -63,7 +61,7 @@ def share_by_token(token):
     return share
 
 
-def open_link(client, token, user_agent, remote_addr, counted=True, now=None):
+def open_link(token, user_agent, remote_addr, counted=True, now=None):
     """Where a tracked article lives now; a person's open is recorded, the first one notifies the advisor.
 
     Offline (410) when the article is withdrawn, expired or not yet valid: nobody read it, nothing is
@@ -76,7 +74,7 @@ def open_link(client, token, user_agent, remote_addr, counted=True, now=None):
         raise UnknownLink
     _check_online(material)
     if counted and not FETCHER.search(user_agent or ""):
-        _record_open(client, share, user_agent, remote_addr, now or utcnow())
+        _record_open(share, user_agent, remote_addr, now or utcnow())
     return material.live.url  # the approved article now: a corrected version replaces the one shared
 
 
@@ -130,22 +128,20 @@ def shares_for_contact(external_userid, limit=SHOWN_SHARES):
             for title, kind, advisor, sent_at, opens, first in rows]
 
 
-def _record_open(client, share, user_agent, remote_addr, now):
-    """Store the open; whoever sets first_opened_at first sends the advisor the app message."""
+def _record_open(share, user_agent, remote_addr, now):
+    """Store the open; whoever sets first_opened_at first has the worker send the advisor an app message."""
     db.session.add(LinkOpen(share_id=share.id, opened_at=now, device=device_of(user_agent),
                             network=network_of(remote_addr)))
     first = db.session.execute(update(Share).where(Share.id == share.id, Share.first_opened_at.is_(None))
                                .values(first_opened_at=now)).rowcount
     db.session.commit()
     if first:
-        _notify(client, share)
+        enqueue("open-notice", share.id)  # WeCom slow or down must not hold the client's redirect
 
 
-def _notify(client, share):
-    """客户张三 打开了《…》: an app message to the advisor; a WeCom outage must not break the link."""
+def notify_first_open(client, share_id):
+    """客户张三 打开了《…》: the app message to the advisor (in the worker, which retries a WeCom failure)."""
+    share = db.session.get(Share, share_id)
     name = mask_free_text(share.target_name)  # a remark may carry the client's mobile
     who = f"客户{name}" if share.target_type == "contact" else f"客户群「{name}」中有人"
-    try:
-        client.send_text_message(share.advisor, f"{who} 打开了《{share.version.title}》")
-    except WeComError as error:
-        log.warning("open of share %s: app message not sent: %s", share.id, error)
+    client.send_text_message(share.advisor, f"{who} 打开了《{share.version.title}》")

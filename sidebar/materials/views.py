@@ -83,7 +83,7 @@ def open_link(token):
     """
     _limit_rate()
     try:
-        target = tracking.open_link(wecom(), token, request.user_agent.string, request.remote_addr,
+        target = tracking.open_link(token, request.user_agent.string, request.remote_addr,
                                     counted=request.method == "GET" and not session.get("userid"))
     except tracking.UnknownLink:
         abort(404)

@@ -3,6 +3,7 @@ from .core import (CHINA, RISK_LEVELS, ROLES, STAGES, AssetSnapshot, ClientProfi
                    ContactMobile, DataVersion, ExternalContact, Follow, FollowUpNote, GroupChat, GroupMember,
                    Role, Staff, StaffSession, TokenCache, WeComMiss, china_day, china_today, from_epoch, utcnow)
 from .groups import GroupSnapshot  # noqa: F401
+from .jobs import JobRun, JobState, JobWorker, TradingClosure  # noqa: F401
 from .materials import (KIND_LABELS, KINDS, PRODUCT_LEVELS, LinkOpen, Material, MaterialVersion,  # noqa: F401
                         RateLimit, Share, StoredFile, VersionEditor, WeComMedia, in_schema)
 from .sync import INBOX_STATES, CallbackInbox, CorpTag, SyncRun, SyncSeen  # noqa: F401

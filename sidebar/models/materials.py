@@ -20,13 +20,14 @@ SHARE_RESULTS = ("sent", "cancelled", "failed")  # what the page may report for 
 LIVE_INDEX_COLUMNS = ("status", "reviewed_at", "material_id", "category", "valid_from", "valid_until", "title",
                       "summary", "tags")
 SEARCH_INDEX = "material_fts"  # SQLite FTS5 (trigram) table over versions; not a model, see below
+QUEUE_TABLES = "huey_"  # the task queue's own tables (sidebar/jobs/queue.py); not models either
 
 
 def in_schema(name, type_, parent_names):
     """Alembic include_name hook: the search indexes (SQLite's FTS5 tables, PostgreSQL's trigram
-    indexes, both made by migrations) are not models."""
+    indexes, both made by migrations) and the task queue's tables (Huey's, on PostgreSQL) are not models."""
     if type_ == "table":
-        return not (name == SEARCH_INDEX or name.startswith(SEARCH_INDEX + "_"))
+        return not (name == SEARCH_INDEX or name.startswith(SEARCH_INDEX + "_") or name.startswith(QUEUE_TABLES))
     return not (type_ == "index" and name.endswith("_trgm"))
 
 

@@ -1,10 +1,10 @@
 """The WeCom callback URL: verification (GET) and events (POST), authenticated by their signature."""
 from flask import Blueprint, Response, abort, current_app, request
 
-from ..extensions import csrf, wecom
+from ..extensions import csrf
+from ..queue import enqueue
 from . import inbox
 from .callback import CallbackCrypto, CallbackError
-from .later import after_response
 
 bp = Blueprint("callbacks", __name__)
 csrf.exempt(bp)  # WeCom has no session: msg_signature authenticates every call
@@ -24,16 +24,16 @@ def verify_url():
 
 @bp.post("/wecom/callback")
 def receive():
-    """Verify, decrypt and store an event; answer 200 with an empty body at once, process it after."""
+    """Verify, decrypt and store an event; answer 200 with an empty body at once: the worker processes it."""
     request.max_content_length = MAX_BODY
     try:
         row_id = inbox.accept(_crypto(), request.args, request.get_data(cache=False))
     except CallbackError as error:
         abort(error.status, str(error))
-    response = Response("", mimetype="text/plain")
     if row_id is not None:  # None: a repeat of a stored callback, answered alike and not processed again
-        after_response(response, _process, row_id)
-    return response
+        # once the event's second is over (see inbox.SETTLE); if the queue is unreachable, the drain does it
+        enqueue("callback", row_id, delay=inbox.SETTLE)
+    return Response("", mimetype="text/plain")
 
 
 def _crypto():
@@ -42,8 +42,3 @@ def _crypto():
     if not config.get("WECOM_TOKEN"):
         abort(404, "callbacks are not configured")
     return CallbackCrypto(config["WECOM_TOKEN"], config["WECOM_AES_KEY"], config["WECOM_CORP_ID"])
-
-
-def _process(row_id):
-    """Process one stored callback (runs after the response)."""
-    inbox.process(wecom(), row_id)

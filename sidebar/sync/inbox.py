@@ -1,7 +1,8 @@
 """The callback inbox: store each decrypted callback once, process it, drain what is left.
 
-A callback is stored before it is answered and processed after: a crash in between leaves a
-pending row that the next drain processes. The dedupe key is a hash of the decrypted XML (every
+A callback is stored before it is answered and processed by the worker (a task on the queue): a
+crash in between, or a queue that could not be reached, leaves a pending row that the next drain
+(a periodic job) processes. The dedupe key is a hash of the decrypted XML (every
 external-contact event comes from `sys`, so sender and time cannot tell a retry from a new event).
 Processing re-fetches from WeCom, so running a row twice (a drain racing the request) is harmless.
 """
@@ -10,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -74,8 +75,12 @@ def _short(value):
     return value[:64] if isinstance(value, str) else ""
 
 
-def process(client, row_id, refreshed=None):
-    """Apply one stored callback unless it is already done; returns its new status."""
+def process(client, row_id, refreshed=None, raise_failure=False):
+    """Apply one stored callback unless it is already done; returns its new status.
+
+    A WeCom failure leaves the row failed (for the drain) and, with raise_failure, is raised too (for
+    the queue to retry).
+    """
     row = db.session.get(CallbackInbox, row_id)
     if row is None or row.status in ("done", "ignored"):
         return row.status if row else None
@@ -85,7 +90,10 @@ def process(client, row_id, refreshed=None):
         handled = events.handle(client, fields, refreshed)
     except WeComError as error:
         db.session.rollback()
-        return _finish(row_id, "failed", str(error))
+        status = _finish(row_id, "failed", str(error))
+        if raise_failure:
+            raise
+        return status
     return _finish(row_id, "done" if handled else "ignored")
 
 
@@ -113,15 +121,19 @@ def _finish(row_id, status, error=None):
     return status
 
 
-def drain(client, keep_days=KEEP_DAYS):
-    """Process every pending row (and failed ones with attempts left) in arrival order; purge old done rows."""
+def drain(client, keep_days=KEEP_DAYS, settled_before=None):
+    """Process every pending row (and failed ones with attempts left) in arrival order; purge old done rows.
+
+    settled_before: only rows received before then (the periodic drain leaves the queue its fresh rows).
+    """
     result, refreshed, after = DrainResult(), set(), 0
-    # Rows arriving during the drain are left to their own request (or the next drain): the
+    received = CallbackInbox.received_at < settled_before if settled_before else true()
+    # Rows arriving during the drain are left to the queue (or the next drain): the
     # once-per-pass fetches in `refreshed` only answer rows stored before the pass began.
     last = db.session.scalar(select(db.func.max(CallbackInbox.id))) or 0
     while True:
         ids = db.session.scalars(select(CallbackInbox.id).where(
-            CallbackInbox.id > after, CallbackInbox.id <= last,
+            CallbackInbox.id > after, CallbackInbox.id <= last, received,
             or_(CallbackInbox.status == "pending",
                 (CallbackInbox.status == "failed") & (CallbackInbox.attempts < MAX_ATTEMPTS)))
             .order_by(CallbackInbox.id).limit(200)).all()

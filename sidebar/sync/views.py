@@ -6,11 +6,11 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from ..extensions import csrf, wecom
+from ..extensions import csrf
 from ..insight.snapshot import record_after_import
+from ..queue import enqueue
 from ..ratelimit import client_key, enforce
-from . import profiles, tags
-from .later import after_response
+from . import profiles
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no browser session here to ride on: the bearer token authenticates every call
@@ -29,15 +29,15 @@ def import_profiles():
     rows = _profile_rows()
     result = profiles.import_profiles(rows)
     record_after_import(rows)  # the group panels' daily figures follow the new data at once
-    response = jsonify(accepted=result.accepted, rejected=result.rejected)
     if current_app.config.get("PUSH_TAGS_AFTER_IMPORT", True) and result.accepted:
-        after_response(response, _push_tags, rows)
-    return response
+        enqueue("import-tags", _account_ids(rows))  # in the worker; the nightly push-tags catches up on failure
+    return jsonify(accepted=result.accepted, rejected=result.rejected)
 
 
-def _push_tags(rows):
-    """Mirror the imported clients' profile tags to WeCom, after the answer (`push-tags` catches up on failure)."""
-    tags.push_imported(wecom(), rows, pace=current_app.config.get("SYNC_PACE_SECONDS"))
+def _account_ids(rows):
+    """The account ids of the rows, once each: what the tag push needs, not the whole profiles."""
+    return sorted({row["account_id"] for row in rows
+                   if isinstance(row, dict) and isinstance(row.get("account_id"), str)})
 
 
 def _require_token():
