@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from conftest import publish, run_sql, signed_in
+from conftest import eventually, publish, run_sql, run_worker, signed_in
 from sidebar.masking import mask_free_text
 
 ADVISOR = "zhangwei"
@@ -83,9 +83,15 @@ def opened_share(library_app, emulator, remarked):
     return material
 
 
-def test_the_app_message_of_an_open_masks_the_remark(emulator, opened_share):
-    messages = [m for m in requests.get(f"{emulator.url}/_admin/messages", timeout=5).json()["messages"]
+def test_the_app_message_of_an_open_masks_the_remark(library_app, emulator, opened_share):
+    run_worker(library_app)  # the worker sends the notice of the first open
+
+    def app_messages():
+        """App messages the emulator received so far."""
+        return [m for m in requests.get(f"{emulator.url}/_admin/messages", timeout=5).json()["messages"]
                 if m["kind"] == "app"]
+
+    messages = eventually(app_messages)
     assert [m["message"]["text"]["content"] for m in messages] == ["客户熊宇138****5678 打开了《四季度策略展望》"]
 
 
