@@ -7,7 +7,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from ..extensions import csrf, wecom
-from ..insight.snapshot import record_after_import
+from ..insight.snapshot import record_for_accounts
 from ..ratelimit import enforce
 from . import profiles, tags
 from .later import after_response
@@ -28,16 +28,16 @@ def import_profiles():
     _require_token()
     rows = _profile_rows()
     result = profiles.import_profiles(rows)
-    record_after_import(rows)  # the group panels' daily figures follow the new data at once
+    record_for_accounts(result.accounts)  # the group panels' daily figures follow the new data at once
     response = jsonify(accepted=result.accepted, rejected=result.rejected)
     if current_app.config.get("PUSH_TAGS_AFTER_IMPORT", True) and result.accepted:
-        after_response(response, _push_tags, rows)
+        after_response(response, _push_tags, result.accounts)
     return response
 
 
-def _push_tags(rows):
+def _push_tags(accounts):
     """Mirror the imported clients' profile tags to WeCom, after the answer (`push-tags` catches up on failure)."""
-    tags.push_imported(wecom(), rows, pace=current_app.config.get("SYNC_PACE_SECONDS"))
+    tags.push_imported(wecom(), accounts, pace=current_app.config.get("SYNC_PACE_SECONDS"))
 
 
 def _require_token():
