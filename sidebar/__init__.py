@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, fragments, queue, web
+from . import assets, fragments, params, queue, web
 from .config import load_settings
 from .extensions import csrf, db, htmx, init_wecom, migrate
 from .materials import storage as material_storage
@@ -17,6 +17,7 @@ def create_app(test_config=None):
     app.config.update(load_settings(os.environ, test_config, app.instance_path))
     os.makedirs(app.instance_path, exist_ok=True)
     _init_extensions(app)
+    params.init_app(app)  # its URL converters must be in place before the blueprints add their rules
     _register_blueprints(app)
     _register_commands(app)
     web.init_app(app)

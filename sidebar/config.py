@@ -99,10 +99,14 @@ def _flask_settings(settings):
 
 
 def _engine_options(url):
-    """SQLite waits for a busy writer instead of failing with 'database is locked'."""
+    """SQLite waits for a busy writer instead of failing with 'database is locked'.
+
+    On every engine, an error's text (which the error log shows) leaves out the statement's
+    parameters: they are client data (names, mobiles, assets).
+    """
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "hide_parameters": True}
 
 
 def _required(name, value):

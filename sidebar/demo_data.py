@@ -76,7 +76,8 @@ def _stage_dates(rng, today, added, stage, dormant):
         added = min(added, today - timedelta(days=260))
         span = max((today - added).days - 200, len(reached))
     days = sorted(rng.sample(range(1, span + 1), len(reached)))
-    return {s: (added + timedelta(days=d)).isoformat() for s, d in zip(reached, days)}
+    # a contact added in the last few days still has every step dated, none after today (the import refuses those)
+    return {s: min(added + timedelta(days=d), today).isoformat() for s, d in zip(reached, days)}
 
 
 def _risk(rng, today, stage):

@@ -1,16 +1,20 @@
 """Trading-system import: validation, upserts, snapshots, linking to contacts, the API and the CLI."""
 import csv
 import json
+import re
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
-from conftest import advisors, login, make_app
+from conftest import advisors, login, make_app, run_sql
 from sidebar.extensions import db, wecom
-from sidebar.models import AssetSnapshot, ClientProfile, ContactMobile
+from sidebar.models import RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, ContactMobile
 from sidebar.sync.profiles import import_profiles
 from sidebar.sync.store import store_contact
 
@@ -122,6 +126,16 @@ REJECTED = [
     ("branch", 5), ("branch", "分" * 65),
     ("stage_dates", {"closed": "2025-01-01"}), ("stage_dates", {"opened": "yesterday"}),
     ("stage_dates", ["opened"]),
+    # control characters and unpaired surrogates (issue 12): PostgreSQL refuses NUL, SQLite surrogates
+    ("name", "张\x00三"), ("name", "张\ud800三"), ("name", "\x85"), ("unionid", "oAbc\x00def"),
+    ("branch", "上海\x1b[2J"), ("tags", ["高净值", "新\x00客"]), ("tags", ["\udcff"]),
+    ("mobile", "138\x1c1234\x1c5678"),
+    ("asset_mix", {"stock": 10 ** 400}),  # no float holds it
+    # dates out of any sane range, and a journey out of order
+    ("risk_expires", "0001-01-01"), ("risk_expires", "9999-12-31"), ("risk_expires", "2031-01-01"),
+    ("assets_as_of", "1989-12-31"), ("last_trade_date", "2025-07-02"), ("last_trade_date", "0001-01-01"),
+    ("stage_dates", {"opened": "1989-12-31"}), ("stage_dates", {"opened": "2025-07-02"}),
+    ("stage_dates", {"registered": "2025-03-01", "opened": "2025-02-01"}),
 ]
 
 
@@ -166,6 +180,12 @@ ACCEPTED = [
     ("account_id", "A" * 32, "A" * 32),
     ("last_trade_date", None, None),
     ("branch", MISSING, None),
+    ("risk_expires", "2030-12-31", date(2030, 12, 31)),
+    ("last_trade_date", "1990-01-01", date(1990, 1, 1)),
+    ("name", "Zoë 张\u200d三", "Zoë 张\u200d三"),
+    ("stage_dates", {"opened": "2025-03-01", "registered": "2025-03-01"}, {"registered": "2025-03-01",
+                                                                           "opened": "2025-03-01",
+                                                                           "funded": "2025-07-01"}),
 ]
 
 
@@ -204,6 +224,63 @@ def test_rejections_across_chunks_keep_their_index(app):
     result = run_import(app, rows)
     assert result.accepted == 1198
     assert [item["index"] for item in result.rejected] == [3, 777]
+
+
+HOSTILE = [("name", "李\x00四"), ("name", "李\ud800四"), ("unionid", "o\x00x"), ("branch", "浦东\x1b[31m"),
+           ("tags", ["高净值", "\udcff"]), ("tags", ["\x00"]), ("mobile", "139\x1c0000\x1c0001")]
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE, ids=[f"{f}={v!r}" for f, v in HOSTILE])
+def test_a_hidden_character_costs_its_row_only_and_is_never_echoed(app, field, value):
+    rows = [profile("880000000001"), profile("880000000002", **{field: value}), profile("880000000003")]
+    result = run_import(app, rows)
+    assert result.accepted == 2
+    assert result.rejected == [{"index": 1, "error": result.rejected[0]["error"]}]
+    error = result.rejected[0]["error"]
+    assert error.split(":")[0].split("[")[0] == field
+    assert "control characters or unpaired surrogates" in error and "李" not in error and "139" not in error
+    assert stored(app, "880000000001") and stored(app, "880000000003") and not stored(app, "880000000002")
+
+
+def refuse_in_database(app, account_id):
+    """A trigger making the database itself refuse one account's row (a rule validation knows nothing of)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        run_sql(app, f"CREATE TRIGGER refuse_one BEFORE INSERT ON client_profile WHEN NEW.account_id = '{account_id}' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused by a rule of the database'); END")
+        return
+    run_sql(app, "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                 f"IF NEW.account_id = '{account_id}' THEN RAISE EXCEPTION 'refused by a rule of the database'; "
+                 "END IF; RETURN NEW; END $$")
+    run_sql(app, "CREATE TRIGGER refuse_one BEFORE INSERT ON client_profile FOR EACH ROW EXECUTE FUNCTION refuse_one()")
+
+
+def test_a_row_the_database_refuses_costs_that_row_only_and_no_log_names_client_data(app, caplog):
+    refuse_in_database(app, "880000000003")
+    rows = [profile(f"88000000000{i}", name=f"客户{i}号", mobile=f"1390000000{i}") for i in range(1, 6)]
+    rows.append(profile("880000000006", stage="closed"))
+    result = run_import(app, rows)
+    assert result.accepted == 4
+    assert [item["index"] for item in result.rejected] == [2, 5]
+    assert result.rejected[0]["error"].startswith("profile: the database refused this row")
+    assert [stored(app, f"88000000000{i}") is not None for i in range(1, 6)] == [True, True, False, True, True]
+    assert count(app, AssetSnapshot) == 4
+    for secret in ("客户3号", "13900000003", "880000000003", "523400.5"):
+        assert secret not in caplog.text and secret not in result.rejected[0]["error"]
+
+
+def test_an_error_of_the_database_shows_no_sql_parameter(app):
+    with app.app_context(), pytest.raises(DBAPIError) as raised:
+        db.session.execute(text("INSERT INTO no_such_table (mobile) VALUES (:mobile)"), {"mobile": "13812345678"})
+    assert "13812345678" not in str(raised.value)  # what the error log would print
+
+
+def test_a_lone_surrogate_tag_is_refused_and_the_panel_still_opens(app, client, world):
+    advisor = advisors(world)[0]
+    follow = next(f for f in world["follows"] if f["userid"] == advisor and f["remark_mobiles"])
+    result = run_import(app, [profile(unionid=None, mobile=follow["remark_mobiles"][0], tags=["高净值", "\ud83d"])])
+    login(client, advisor)
+    assert client.get(f"/sidebar/contacts/{follow['external_userid']}").status_code == 200
+    assert [item["index"] for item in result.rejected] == [0]
 
 
 # -- upserts and snapshots ------------------------------------------------------------------------
@@ -401,6 +478,19 @@ def test_api_accepts_good_rows_without_a_csrf_token(api_app):
     assert stored(api_app, "880000000001")["total_assets"] == Decimal("523400.50")
 
 
+def test_api_keeps_the_good_rows_beside_nul_and_lone_surrogates(api_app, caplog):
+    rows = [profile("880000000001"), profile("880000000002", name="李\x00四"), profile("880000000003", tags=["\ud800"]),
+            {"account_id": "88\x0000000004"}, {"account_id": "\udfff8800000005"}, profile("880000000006")]
+    response = post(api_app, rows)  # json.dumps writes \u0000 and \ud800, as a trading system might
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["accepted"] == 2
+    assert [(item["index"], item["error"].split(":")[0]) for item in body["rejected"]] == [
+        (1, "name"), (2, "tags[0]"), (3, "account_id"), (4, "account_id")]
+    assert stored(api_app, "880000000001") and stored(api_app, "880000000006")
+    assert "Traceback" not in caplog.text
+
+
 def test_api_refuses_more_than_10000_profiles(api_app):
     response = post(api_app, [{"account_id": f"88{i:010d}"} for i in range(10_001)])
     assert response.status_code == 413
@@ -478,6 +568,28 @@ def test_cli_shows_the_first_20_rejections(app, tmp_path):
     assert "and 5 more" in result.output
 
 
+def test_cli_refuses_hidden_characters_row_by_row_in_json_and_csv(app, tmp_path):
+    json_path = tmp_path / "profiles.json"
+    json_path.write_text(json.dumps([profile("880000000001"), profile("880000000002", branch="\ud800"),
+                                     profile("880000000003", name="\u0000")]), encoding="utf-8")
+    result = cli(app, json_path)
+    assert result.exit_code == 0, result.output
+    assert "accepted: 1, rejected: 2" in result.output
+    assert "item 1: branch: must not contain control characters" in result.output
+    assert "item 2: name: must not contain control characters" in result.output
+    csv_path = tmp_path / "profiles.csv"
+    blank = [""] * (len(CSV_HEADER) - 4)
+    write_csv(csv_path, [["880000000004", "", "", "王五", *blank], ["880000000005", "", "", "王\x00六", *blank],
+                         ["880000000006", "", "", "赵\x07七", *blank]])
+    result = cli(app, csv_path)
+    assert result.exit_code == 0, result.output
+    assert "accepted: 1, rejected: 2" in result.output
+    assert "row 3: name: must not contain control characters" in result.output
+    assert "row 4: name: must not contain control characters" in result.output
+    assert {stored(app, a) is not None for a in ("880000000001", "880000000004")} == {True}
+    assert count(app, ClientProfile) == 2
+
+
 @pytest.mark.parametrize(("name", "content"), [
     ("broken.json", b"[{"), ("object.json", b'{"account_id": "880001234567"}'),
     ("latin1.csv", "account_id,name\n880001234567,Jos\xe9\n".encode("latin-1")),
@@ -493,3 +605,109 @@ def test_cli_fails_on_a_file_it_cannot_read(app, tmp_path, name, content):
 
 def test_cli_fails_on_a_missing_file(app, tmp_path):
     assert cli(app, tmp_path / "nothing.json").exit_code != 0
+
+
+# -- property: whatever arrives, no 500, every good row stored, every bad row named (issue 12) -----
+
+CLEAN = st.characters(exclude_categories=("Cc", "Cs"))
+HIDDEN_CHARACTERS = st.sampled_from("\x00\x01\x1b\x7f\x85\x9f\ud800\udbff\udc00\udfff")
+ANY_TEXT = st.text(st.one_of(st.characters(), HIDDEN_CHARACTERS), max_size=70)
+PAST_DAYS = st.dates(date(1990, 1, 1), TODAY)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10 ** 40, 10 ** 40) | st.floats(allow_nan=False, allow_infinity=False)
+    | ANY_TEXT | st.dates().map(date.isoformat),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4), max_leaves=10)
+MIXES = [{"cash": 1}, {"stock": 0.5, "fund": 0.5}, {"stock": 0.25, "fund": 0.25, "wealth": 0.25, "cash": 0.25}]
+FIELDS = {"account_id", "unionid", "mobile", "name", "stage", "risk_level", "risk_expires", "total_assets",
+          "assets_as_of", "asset_mix", "last_trade_date", "tags", "branch", "stage_dates", "profile"}
+TEXT_FIELDS = ("unionid", "name", "branch")
+
+
+def optional(strategy):
+    """The strategy's values, or null."""
+    return st.none() | strategy
+
+
+@st.composite
+def good_rows(draw):
+    """A profile the import must store: any Unicode but hidden characters, any sane number and date."""
+    days = sorted(draw(st.lists(PAST_DAYS, max_size=len(STAGES))))
+    return {
+        "unionid": draw(optional(st.text(CLEAN, max_size=64))), "name": draw(optional(st.text(CLEAN, max_size=64))),
+        "mobile": draw(optional(st.from_regex(r"1[0-9]{10}", fullmatch=True))),
+        "stage": draw(optional(st.sampled_from(STAGES))), "risk_level": draw(optional(st.sampled_from(RISK_LEVELS))),
+        "risk_expires": draw(optional(st.dates(date(1990, 1, 1), date(TODAY.year + 5, 12, 31)).map(date.isoformat))),
+        "total_assets": draw(optional(st.integers(0, 10 ** 15) | st.floats(0, 1e15))),
+        "assets_as_of": draw(optional(PAST_DAYS.map(date.isoformat))),
+        "asset_mix": draw(optional(st.sampled_from(MIXES))),
+        "last_trade_date": draw(optional(PAST_DAYS.map(date.isoformat))),
+        "tags": draw(st.lists(st.text(CLEAN, min_size=1, max_size=32).filter(str.strip), max_size=20)),
+        "branch": draw(optional(st.text(CLEAN, max_size=64))),
+        "stage_dates": {stage: day.isoformat() for stage, day in zip(STAGES, days)},
+    }
+
+
+@st.composite
+def bad_rows(draw):
+    """A row the import must refuse: a hidden character in a text field, or not an object at all."""
+    if draw(st.booleans()):
+        return draw(JSON_VALUES.filter(lambda value: not isinstance(value, dict)))
+    row, field = draw(good_rows()), draw(st.sampled_from(TEXT_FIELDS))
+    text, position = draw(st.text(CLEAN, max_size=20)), draw(st.integers(0, 20))
+    row[field] = text[:position] + draw(HIDDEN_CHARACTERS) + text[position:]
+    return row
+
+
+@st.composite
+def odd_rows(draw):
+    """A good row with one field (or a new one) replaced by any JSON value: stored or refused, never a 500."""
+    row = draw(good_rows())
+    row[draw(st.sampled_from(sorted(FIELDS - {"profile"})) | ANY_TEXT)] = draw(JSON_VALUES)
+    return row
+
+
+KINDS = {"good": good_rows(), "bad": bad_rows(), "odd": odd_rows()}
+
+
+@st.composite
+def batches(draw):
+    """A request's worth of rows, each (kind, row), good ones with an account id of their own."""
+    kinds = draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=8))
+    batch = []
+    for index, kind in enumerate(kinds):
+        row = draw(KINDS[kind])
+        if isinstance(row, dict) and not (kind == "odd" and "account_id" in row):  # unless the odd value is its id
+            row = {**row, "account_id": f"88{index:010d}"}
+        batch.append((kind, row))
+    return batch
+
+
+@pytest.fixture
+def quiet_api_app(tmp_path, emulator):
+    """The import API with no rate limit and no tag push: many requests, nothing to mirror."""
+    return make_app(tmp_path / "api.db", emulator.url, SIDEBAR_IMPORT_TOKEN=TOKEN, PUSH_TAGS_AFTER_IMPORT=False,
+                    IMPORT_RATE_LIMIT=(1_000_000, 60))
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(batch=batches())
+def test_any_batch_is_answered_row_by_row(quiet_api_app, batch):
+    run_sql(quiet_api_app, "DELETE FROM asset_snapshot")
+    run_sql(quiet_api_app, "DELETE FROM client_profile")
+    rows = [row for _, row in batch]
+    response = post(quiet_api_app, rows)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    rejected = {item["index"]: item["error"] for item in body["rejected"]}
+    assert body["accepted"] + len(rejected) == len(rows) == body["accepted"] + len(body["rejected"])
+    for index, error in rejected.items():
+        assert re.split(r"[:.\[ ]", error)[0] in FIELDS, error
+    for index, (kind, row) in enumerate(batch):
+        assert (index in rejected) == (kind == "bad") or kind == "odd", (kind, rejected.get(index))
+    with quiet_api_app.app_context():
+        names = dict(db.session.execute(select(ClientProfile.account_id, ClientProfile.name)).all())
+    assert set(names) == {row["account_id"] for index, row in enumerate(rows) if index not in rejected}
+    for index, (kind, row) in enumerate(batch):
+        if kind == "good" and rows.count(row) == 1:
+            assert names[row["account_id"]] == (row["name"] or None)

@@ -29,11 +29,6 @@ def record_snapshots(today=None, chat_ids=None):
     return len(chat_ids)
 
 
-def record_after_import(rows, today=None):
-    """Record today's figures of the groups whose clients an import (a list of profile rows) touched."""
-    return record_for_accounts([row.get("account_id") for row in rows if isinstance(row, dict)], today)
-
-
 def record_for_accounts(account_ids, today=None):
     """Record today's figures of the live groups that have one of these accounts' clients as a member."""
     account_ids = sorted({a for a in account_ids if isinstance(a, str)})

@@ -64,7 +64,7 @@ def process_callback(row_id):
 
 def push_imported_tags(account_ids):
     """Mirror the profile tags of an import's clients to WeCom."""
-    tags.push_imported(wecom(), [{"account_id": account_id} for account_id in account_ids], pace=_pace())
+    tags.push_imported(wecom(), account_ids, pace=_pace())
 
 
 def send_open_notice(share_id):

@@ -1,5 +1,4 @@
 """The console (/console/…): content team, compliance and managers, in a desktop browser."""
-from datetime import date
 from functools import wraps
 
 from flask import Blueprint, Response, abort, g, redirect, request, stream_with_context, url_for
@@ -9,6 +8,7 @@ from ..identity.auth import login_required
 from ..identity.service import roles_of
 from ..insight.service import branch_staff, staff_names
 from ..models import KIND_LABELS, Staff, china_today
+from ..params import choice_arg, date_arg, int_arg, text_arg
 from ..web import private, render
 from . import figures, review
 from .files import send_stored, stored_file
@@ -51,9 +51,9 @@ def home():
 @role_required(*ANYONE)
 def materials():
     """Every material, filtered by state, kind and search."""
-    args = request.args
-    page = args.get("page", 1, type=int) or 1
-    rows, more = review.list_materials(args.get("state"), args.get("q", "")[:50], args.get("kind"), page)
+    page = int_arg("page", 1)
+    rows, more = review.list_materials(choice_arg("state", review.STATE_FILTERS), text_arg("q", 50),
+                                       choice_arg("kind", KIND_LABELS), page)
     return render("console/materials.html", rows=rows, more=more, page_number=page, today=china_today(),
                   state_of=review.state_of, kinds=KIND_LABELS)
 
@@ -62,7 +62,7 @@ def materials():
 @role_required(*EDITORS)
 def new_material():
     """An empty form."""
-    return _form_page(None, request.args.get("kind", "text"), {})
+    return _form_page(None, choice_arg("kind", KIND_LABELS, "text"), {})
 
 
 @bp.post("/materials")
@@ -166,12 +166,12 @@ def stats():
 @role_required("compliance", "manager")
 def audit():
     """Every share (a manager's branch only), filtered; `format=csv` downloads all matching rows."""
-    flt, advisors = _audit_filter(request.args), _overseen(*FIRM_AUDIT)
-    if request.args.get("format") == "csv":
+    flt, advisors = _audit_filter(), _overseen(*FIRM_AUDIT)
+    if choice_arg("format", ("csv",)) == "csv":
         response = Response(stream_with_context(figures.audit_csv(flt, advisors)), mimetype="text/csv")
         response.headers["Content-Disposition"] = f"attachment; filename=share-audit-{china_today():%Y%m%d}.csv"
         return private(response)
-    page = request.args.get("page", 1, type=int) or 1
+    page = int_arg("page", 1)
     rows, more = figures.audit_rows(flt, page, advisors=advisors)
     return private(render("console/audit.html", rows=rows, more=more, page_number=page, flt=flt,
                           statuses=figures.STATUS_LABELS, classes=figures.CLASS_LABELS))
@@ -231,18 +231,10 @@ def _overseen(*firm_roles):
     return branch_staff(wecom(), g.userid)
 
 
-def _audit_filter(args):
-    """The audit filter from the query string (bad dates or ids are ignored)."""
-    return figures.AuditFilter(advisor=args.get("advisor", "").strip(), client=args.get("client", "").strip(),
-                               material=args.get("material", type=int), status=args.get("status", ""),
-                               since=_day(args.get("since")), until=_day(args.get("until")))
-
-
-def _day(value):
-    """An ISO date or None."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def _audit_filter():
+    """The audit filter from the query string (a malformed date, id or status is a 400)."""
+    return figures.AuditFilter(advisor=text_arg("advisor", 64), client=text_arg("client", 64),
+                               material=int_arg("material"), status=choice_arg("status", figures.STATUS_LABELS),
+                               since=date_arg("since"), until=date_arg("until"))
 
 

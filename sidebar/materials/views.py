@@ -5,6 +5,7 @@ from ..extensions import wecom
 from ..identity.auth import login_required, public_url
 from ..insight.service import NotVisible, Unavailable
 from ..models import KIND_LABELS, china_today
+from ..params import choice_arg, text_arg
 from ..ratelimit import enforce
 from ..web import render
 from . import library, sharing, tracking
@@ -20,10 +21,9 @@ LINK_LIMIT, LINK_WINDOW = 60, 60  # opens per client network (/24) per minute
 @login_required
 def browse():
     """The library, for the chat it is opened for (`chat=contact:…|group:…`), searchable."""
-    args = request.args
     try:
-        page = library.browse(wecom(), g.userid, args.get("chat") or None, args.get("q", "")[:50],
-                              args.get("category", ""), args.get("kind", ""), china_today())
+        page = library.browse(wecom(), g.userid, request.args.get("chat") or None, text_arg("q", 50),
+                              choice_arg("category", CATEGORIES), choice_arg("kind", KIND_LABELS), china_today())
     except NotVisible:
         abort(404)
     except Unavailable:

@@ -11,6 +11,7 @@ ROLES = ("content", "compliance", "manager")
 
 
 CHINA = timezone(timedelta(hours=8), "CST")  # the firm's calendar; no daylight saving
+EARLIEST_DAY = date(1990, 1, 1)  # before China's stock exchanges opened: no date the firm keeps is older
 
 
 def china_today():

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import wecom
-from ..insight.snapshot import record_after_import
+from ..insight.snapshot import record_for_accounts
 from ..models import CHINA, china_today, utcnow
 from ..wecom import WeComError
 from . import full, inbox, tags
@@ -29,11 +29,12 @@ NESTED = ("asset_mix", "stage_dates")  # CSV columns `asset_mix.stock`, `stage_d
 def import_profiles_command(path):
     """Import client profiles from FILE.json (an array, as the API takes) or FILE.csv."""
     rows, row_name, first_number = _read(path)
-    today, accepted, rejected = china_today(), 0, []
+    today, accepted, rejected, accounts = china_today(), 0, [], set()
     with click.progressbar(length=len(rows), label="Importing profiles") as bar:
         for start in range(0, len(rows), CHUNK):
             result = import_profiles(rows[start:start + CHUNK], today)
             accepted += result.accepted
+            accounts |= result.accounts
             rejected += [(start + item["index"], item["error"]) for item in result.rejected]
             bar.update(min(CHUNK, len(rows) - start))
     click.echo(f"accepted: {accepted}, rejected: {len(rejected)}")
@@ -41,8 +42,8 @@ def import_profiles_command(path):
         click.echo(f"  {row_name} {index + first_number}: {error}")
     if len(rejected) > SHOWN:
         click.echo(f"  … and {len(rejected) - SHOWN} more")
-    click.echo(f"group snapshots: {record_after_import(rows, today)} groups recorded for {today.isoformat()}")
-    _push_imported_tags(rows)
+    click.echo(f"group snapshots: {record_for_accounts(accounts, today)} groups recorded for {today.isoformat()}")
+    _push_imported_tags(accounts)
 
 
 def _read(path):
@@ -101,12 +102,12 @@ def _number(text):
     return Decimal(text) if re.search(r"[.eE]", text) else int(text)
 
 
-def _push_imported_tags(rows):
+def _push_imported_tags(accounts):
     """After an import, mirror the imported clients' profile tags to WeCom; a failure only warns."""
     if not current_app.config.get("PUSH_TAGS_AFTER_IMPORT", True):
         return
     try:
-        result = tags.push_imported(wecom(), rows, pace=_pace())
+        result = tags.push_imported(wecom(), accounts, pace=_pace())
     except WeComError as error:
         click.echo(f"profile tags not pushed ({error}); `flask push-tags` will catch up", err=True)
         return

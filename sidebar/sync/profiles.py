@@ -5,7 +5,7 @@ whole profile each time, so a row replaces what we stored, except two things we 
 the date of each journey stage (never forgotten) and the link to a WeCom contact (kept until a
 match is found again).
 """
-import math
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,10 +13,13 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ..extensions import commit_upsert, db
-from ..models import (RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, ContactMobile, ExternalContact,
-                      china_today, utcnow)
+from ..models import (EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, ContactMobile,
+                      ExternalContact, china_today, utcnow)
+
+log = logging.getLogger(__name__)
 
 CHUNK = 500  # rows per lookup and per commit: IN lists stay far below every database's parameter limit
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9]{4,32}")
@@ -29,6 +32,10 @@ MIX_TOLERANCE = 0.02
 MAX_TAGS, MAX_TAG_LENGTH = 20, 32
 MAX_AMOUNT = Decimal("1e16")  # Numeric(18, 2): PostgreSQL would refuse the whole chunk above this
 CENT = Decimal("0.01")
+# C0 and C1 controls (NUL among them: PostgreSQL refuses it in text) and lone surrogates (no UTF-8
+# encodes them: SQLite refuses them, and one kept in JSON breaks every page that shows it)
+HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+EXPIRY_YEARS = 5  # a risk assessment expires within a few years: a later expiry is a typo
 PROFILE_COLUMNS = ("account_id", "unionid", "mobile", "name", "stage", "risk_level", "risk_expires",
                    "total_assets", "assets_as_of", "asset_mix", "last_trade_date", "tags", "branch")
 STORED_COLUMNS = (*PROFILE_COLUMNS, "stage_dates", "external_userid")
@@ -40,6 +47,7 @@ class ImportResult:
 
     accepted: int = 0
     rejected: list[dict] = field(default_factory=list)
+    accounts: set[str] = field(default_factory=set)  # the account ids stored
 
 
 class RowError(ValueError):
@@ -62,21 +70,53 @@ def import_profiles(rows, today=None):
     today = today or china_today()
     result = ImportResult()
     for start in range(0, len(rows), CHUNK):
-        valid = []
+        valid = {}
         for index, row in enumerate(rows[start:start + CHUNK], start):
             try:
-                valid.append(_validated_profile(row, today))
+                valid[index] = _validated_profile(row, today)
             except RowError as error:
                 result.rejected.append({"index": index, "error": str(error)})
         if valid:
-            _store_chunk(valid, today)
-        result.accepted += len(valid)
+            _store_chunk(valid, today, result)
+    result.rejected.sort(key=lambda item: item["index"])
     return result
 
 
-def _store_chunk(profiles, today):
-    """Write one chunk in one transaction; a concurrent import inserting the same rows gets one retry."""
-    commit_upsert(_write_chunk, profiles, today)
+def _store_chunk(valid, today, result):
+    """Write one chunk (index -> profile) in one transaction; if the database refuses it, row by row.
+
+    So a row the database refuses for a reason validation does not know costs only that row.
+    """
+    if _store(list(valid.values()), today) is None:
+        result.accepted += len(valid)
+        result.accounts.update(profile["account_id"] for profile in valid.values())
+        return
+    for index, profile in valid.items():
+        refused = _store([profile], today)
+        if refused:
+            log.warning("profile import: the database refused row %d (%s)", index, refused)
+            result.rejected.append({"index": index,
+                                    "error": f"profile: the database refused this row ({refused})"})
+        else:
+            result.accepted += 1
+            result.accounts.add(profile["account_id"])
+
+
+def _store(profiles, today):
+    """Write profiles in one transaction; None, or the driver's name of the error if the database refused.
+
+    The name (e.g. CheckViolation) holds no SQL and no value. A database that is unreachable or busy
+    fails the import instead: no row is to blame, and the sender retries the whole request.
+    """
+    try:
+        commit_upsert(_write_chunk, profiles, today)  # a concurrent import inserting the same rows: one retry
+    except OperationalError:
+        db.session.rollback()
+        raise
+    except DatabaseError as error:
+        db.session.rollback()
+        return type(error.orig).__name__
+    return None
 
 
 def _write_chunk(profiles, today):
@@ -215,9 +255,34 @@ def _validated_profile(row, today):
     profile = {name: check(name, row.get(name)) for name, check in CHECKS.items()}
     if profile["total_assets"] is not None and profile["assets_as_of"] is None:
         profile["assets_as_of"] = today
-    if profile["assets_as_of"] is not None and profile["assets_as_of"] > today:
-        raise RowError(f"assets_as_of: must not be in the future (today is {today.isoformat()})")
+    for name, latest in _latest_dates(today).items():
+        _within(name, profile[name], latest)
+    _in_journey_order(profile["stage_dates"], today)
     return profile
+
+
+def _latest_dates(today):
+    """The latest date each date field may hold: an expiry within a few years, everything else today."""
+    return {"risk_expires": date(today.year + EXPIRY_YEARS, 12, 31), "assets_as_of": today,
+            "last_trade_date": today}
+
+
+def _within(name, day, latest):
+    """RowError unless the date is absent or between EARLIEST_DAY and latest."""
+    if day is not None and not EARLIEST_DAY <= day <= latest:
+        raise RowError(f"{name}: must be between {EARLIEST_DAY.isoformat()} and {latest.isoformat()}")
+
+
+def _in_journey_order(dates, today):
+    """RowError unless each stage's date is in range and none comes before an earlier stage's."""
+    previous = None
+    for stage in (s for s in STAGES if s in dates):
+        day = date.fromisoformat(dates[stage])
+        _within(f"stage_dates.{stage}", day, today)
+        if previous and day < previous[1]:
+            raise RowError(f"stage_dates: {stage} ({day.isoformat()}) must not come before "
+                           f"{previous[0]} ({previous[1].isoformat()})")
+        previous = (stage, day)
 
 
 def _json_type(value):
@@ -251,6 +316,12 @@ def _account_id(name, value):
     return value
 
 
+def _plain(name, value):
+    """RowError if a string holds a control character or an unpaired surrogate (never echoed)."""
+    if HIDDEN.search(value):
+        raise RowError(f"{name}: must not contain control characters or unpaired surrogates")
+
+
 def _text(limit):
     """A check for an optional string of at most limit characters; '' counts as absent."""
     def check(name, value):
@@ -258,6 +329,7 @@ def _text(limit):
             return None
         if not isinstance(value, str):
             raise RowError(f"{name}: must be a string, got {_json_type(value)}")
+        _plain(name, value)
         if len(value) > limit:
             raise RowError(f"{name}: must be at most {limit} characters, got {len(value)}")
         return value
@@ -270,6 +342,7 @@ def _mobile(name, value):
         return None
     if not isinstance(value, str):
         raise RowError(f"{name}: must be a string, got {_json_type(value)}")
+    _plain(name, value)
     digits = normalise_mobile(value)
     if digits is None:
         raise RowError(f"{name}: must be a mainland mobile number, 11 digits starting with 1")
@@ -315,6 +388,16 @@ def _amount(name, value):
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
+def _float(value):
+    """A JSON number as a float, or None (also for an integer too large for one, or a signalling NaN)."""
+    if not _is_number(value):
+        return None
+    try:
+        return float(value)
+    except (OverflowError, ValueError):
+        return None
+
+
 def _asset_mix(name, value):
     """Optional shares of stock/fund/wealth/cash, each in [0, 1], summing to 1 (±0.02)."""
     if value is None:
@@ -326,10 +409,10 @@ def _asset_mix(name, value):
         raise RowError(f"{name}: unknown key {_shown(unknown[0])}; keys are {', '.join(MIX_KEYS)}")
     shares = {}
     for key in (k for k in MIX_KEYS if k in value):
-        share = value[key]
-        if not _is_number(share) or not math.isfinite(share) or not 0 <= share <= 1:
+        share = _float(value[key])
+        if share is None or not 0 <= share <= 1:  # NaN fails both comparisons
             raise RowError(f"{name}.{key}: must be a number between 0 and 1")
-        shares[key] = float(share)
+        shares[key] = share
     total = sum(shares.values())
     if abs(total - 1) > MIX_TOLERANCE + 1e-9:  # float sums of exact edges land a hair outside
         raise RowError(f"{name}: shares must sum to 1 (±{MIX_TOLERANCE}), got {total:.4g}")
@@ -347,6 +430,7 @@ def _tags(name, value):
     for position, tag in enumerate(value):
         if not isinstance(tag, str) or not tag.strip():
             raise RowError(f"{name}[{position}]: must be a non-empty string")
+        _plain(f"{name}[{position}]", tag)
         if len(tag.strip()) > MAX_TAG_LENGTH:
             raise RowError(f"{name}[{position}]: must be at most {MAX_TAG_LENGTH} characters")
     return list(dict.fromkeys(tag.strip() for tag in value))

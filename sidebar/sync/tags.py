@@ -175,11 +175,10 @@ def push_tags(client, external_userids=None, pace=None, progress=None, today=Non
     return result
 
 
-def push_imported(client, rows, pace=None):
-    """The push for the contacts linked to the accounts of imported rows (run after an import)."""
+def push_imported(client, account_ids, pace=None):
+    """The push for the contacts linked to the accounts an import stored (run after it)."""
     contacts = set()
-    ids = sorted({row["account_id"] for row in rows
-                  if isinstance(row, dict) and isinstance(row.get("account_id"), str)})
+    ids = sorted(account_ids)
     for start in range(0, len(ids), CHUNK):
         contacts |= set(db.session.scalars(select(ClientProfile.external_userid).where(
             ClientProfile.account_id.in_(ids[start:start + CHUNK]), ClientProfile.external_userid.is_not(None))))

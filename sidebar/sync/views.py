@@ -7,7 +7,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from ..extensions import csrf
-from ..insight.snapshot import record_after_import
+from ..insight.snapshot import record_for_accounts
 from ..queue import enqueue
 from ..ratelimit import client_key, enforce
 from . import profiles
@@ -28,16 +28,11 @@ def import_profiles():
     _require_token()
     rows = _profile_rows()
     result = profiles.import_profiles(rows)
-    record_after_import(rows)  # the group panels' daily figures follow the new data at once
+    record_for_accounts(result.accounts)  # the group panels' daily figures follow the new data at once
     if current_app.config.get("PUSH_TAGS_AFTER_IMPORT", True) and result.accepted:
-        enqueue("import-tags", _account_ids(rows))  # in the worker; the nightly push-tags catches up on failure
+        # in the worker; the nightly push-tags catches up on failure
+        enqueue("import-tags", sorted(result.accounts))
     return jsonify(accepted=result.accepted, rejected=result.rejected)
-
-
-def _account_ids(rows):
-    """The account ids of the rows, once each: what the tag push needs, not the whole profiles."""
-    return sorted({row["account_id"] for row in rows
-                   if isinstance(row, dict) and isinstance(row.get("account_id"), str)})
 
 
 def _require_token():
