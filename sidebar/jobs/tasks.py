@@ -112,12 +112,12 @@ def drain_job():
 
 def media_job():
     """Media of live materials re-uploaded before their 3-day media_id expires."""
-    return f"续期 {renew_expiring(wecom(), storage())} 个素材"
+    return f"续期 {renew_expiring(wecom(), storage())} 个物料"
 
 
 JOBS = {
     "drain": Job(drain_job, "回调补处理", every(5), catch_up=timedelta(minutes=5), command="drain-inbox"),
-    "media": Job(media_job, "素材续期", Schedule(minutes=(20,)), catch_up=timedelta(hours=1), retries=2, delay=300),
+    "media": Job(media_job, "物料续期", Schedule(minutes=(20,)), catch_up=timedelta(hours=1), retries=2, delay=300),
     "snapshot": Job(snapshot_job, "群每日快照", Schedule(minutes=(55,), hours=(23,)), catch_up=timedelta(minutes=4),
                     command="snapshot"),
     "sync": Job(sync_job, "全量同步", Schedule(minutes=(30,), hours=(2,)), catch_up=timedelta(hours=3), retries=3,
