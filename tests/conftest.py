@@ -223,6 +223,14 @@ def csrf_token(client):
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 
+def same_answer(first, second):
+    """Two responses say the same thing: status and body, but for the CSRF token each page carries
+    (signed with the second it was made in, so two pages a second apart differ there)."""
+    def body(response):
+        return re.sub(rb'name="csrf-token" content="[^"]+"', b"", response.get_data())
+    return first.status_code == second.status_code and body(first) == body(second)
+
+
 def advisors(world):
     """userids of the seed's advisors, in seed order."""
     return [s["userid"] for s in world["staff"] if s["role"] == "advisor"]

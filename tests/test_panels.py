@@ -4,7 +4,7 @@ import re
 import pytest
 import requests
 
-from conftest import advisors, in_one_window, login, make_app, wecom_calls
+from conftest import advisors, in_one_window, login, make_app, same_answer, wecom_calls
 from sidebar.sync.store import store_contact
 
 CONTACT_GET, GROUP_GET = "/cgi-bin/externalcontact/get", "/cgi-bin/externalcontact/groupchat/get"
@@ -66,7 +66,7 @@ def test_another_advisors_client_and_an_unknown_id_get_the_same_404(client, worl
     others = client.get(f"/sidebar/contacts/{contact_not_followed_by(world, advisor)}")
     unknown = client.get("/sidebar/contacts/wmNoSuchContact000000000000")
     assert others.status_code == unknown.status_code == 404
-    assert others.get_data() == unknown.get_data()
+    assert same_answer(others, unknown)
 
 
 def test_an_unknown_id_is_asked_about_once_in_five_minutes_for_every_worker(app, client, emulator, world, advisor,
@@ -151,7 +151,7 @@ def test_group_of_others_and_unknown_group_get_the_same_404(client, world, advis
     others = client.get(f"/sidebar/groups/{outside['chat_id']}")
     unknown = client.get("/sidebar/groups/wrNoSuchGroup0000000000")
     assert others.status_code == unknown.status_code == 404
-    assert others.get_data() == unknown.get_data()
+    assert same_answer(others, unknown)
 
 
 def test_wecom_down_known_client_still_opens_unknown_one_says_so(client, emulator, world, advisor):
