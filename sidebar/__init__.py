@@ -69,6 +69,7 @@ def _register_commands(app):
     from .identity.commands import roles
     from .insight.snapshot import snapshot_command
     from .jobs.commands import lock_commands, worker_command
+    from .sop.commands import sop, sop_tick_command
     from .sync.commands import drain_inbox_command, import_profiles_command, push_tags_command, sync_command
 
     app.cli.add_command(demo)
@@ -78,4 +79,6 @@ def _register_commands(app):
         app.cli.add_command(command)
     app.cli.add_command(snapshot_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(sop)
+    app.cli.add_command(sop_tick_command)
     lock_commands(app.cli)  # sync, push-tags, drain-inbox, snapshot: by hand, under the worker's lock

@@ -110,12 +110,20 @@ def drain_job():
     return detail
 
 
+def sop_job():
+    """SOP steps due now made tasks (sidebar/sop/tick.py)."""
+    from ..sop.tick import tick
+
+    return tick().describe()
+
+
 def media_job():
     """Media of live materials re-uploaded before their 3-day media_id expires."""
     return f"续期 {renew_expiring(wecom(), storage())} 个素材"
 
 
 JOBS = {
+    "sop": Job(sop_job, "SOP 任务", every(1), catch_up=timedelta(minutes=2), command="sop-tick"),
     "drain": Job(drain_job, "回调补处理", every(5), catch_up=timedelta(minutes=5), command="drain-inbox"),
     "media": Job(media_job, "素材续期", Schedule(minutes=(20,)), catch_up=timedelta(hours=1), retries=2, delay=300),
     "snapshot": Job(snapshot_job, "群每日快照", Schedule(minutes=(55,), hours=(23,)), catch_up=timedelta(minutes=4),

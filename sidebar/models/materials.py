@@ -160,6 +160,7 @@ class Share(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     result_at: Mapped[datetime | None]
     first_opened_at: Mapped[datetime | None]
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("sop_task.id"), index=True)  # sent for an SOP task
 
     version: Mapped[MaterialVersion] = relationship()
 
