@@ -72,6 +72,7 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('done_at', sa.DateTime(), nullable=True),
+    sa.Column('batch_from', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['plan_id'], ['sop_plan.id'], ),
     sa.ForeignKeyConstraint(['target_ref'], ['sop_target.id'], ),
@@ -85,16 +86,21 @@ def upgrade():
 
     with op.batch_alter_table('share', schema=None) as batch_op:
         batch_op.add_column(sa.Column('task_id', sa.Integer(), nullable=True))
+        batch_op.alter_column('material_id', existing_type=sa.Integer(), nullable=True)
+        batch_op.alter_column('version_id', existing_type=sa.Integer(), nullable=True)
         batch_op.create_index(batch_op.f('ix_share_task_id'), ['task_id'], unique=False)
         batch_op.create_foreign_key('fk_share_task_id', 'sop_task', ['task_id'], ['id'])
 
 
 
 def downgrade():
+    op.execute("DELETE FROM share WHERE material_id IS NULL")  # SOP texts: no share before SOP
     with op.batch_alter_table('share', schema=None) as batch_op:
         batch_op.drop_constraint('fk_share_task_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_share_task_id'))
         batch_op.drop_column('task_id')
+        batch_op.alter_column('version_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column('material_id', existing_type=sa.Integer(), nullable=False)
 
     with op.batch_alter_table('sop_task', schema=None) as batch_op:
         batch_op.drop_index('ix_sop_task_chat')

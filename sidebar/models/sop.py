@@ -94,6 +94,7 @@ class SopTask(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="open")
     reason: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]
+    batch_from: Mapped[int | None]  # the first share of the latest preparation: all from it on must be sent
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     plan: Mapped[SopPlan] = relationship()
