@@ -328,3 +328,27 @@ def test_the_holdout_is_fixed_per_target_and_gets_no_tasks(sop_app):
     assert held == expected
     assert {t[0] for t in tasks(sop_app)} == set(ids) - expected
     assert is_held_out(plan_id, ids[0], 0.1) == is_held_out(plan_id, ids[0], 0.1)
+
+
+# -- reminders ----------------------------------------------------------------------------------------
+
+def test_one_reminder_per_advisor_and_slot_however_many_groups_and_ticks(sop_app, emulator):
+    import requests
+
+    from conftest import eventually, run_worker
+
+    with sop_app.app_context():
+        add_group("wrSHOW2", "样板间·二群", "zhangwei")
+        db.session.commit()
+    live_plan(sop_app, {**BRIEFING, "groups": ["wrSHOW", "wrSHOW2", "wrOTHER"]})
+    for _ in range(3):
+        run_tick(sop_app, "2026-12-08 08:45")
+    run_worker(sop_app)
+
+    def app_messages():
+        answer = requests.get(f"{emulator.url}/_admin/messages", timeout=5).json()["messages"]
+        return sorted((m["message"]["touser"], m["message"]["text"]["content"]) for m in answer if m["kind"] == "app")
+    assert eventually(lambda: len(app_messages()) == 2)
+    assert app_messages() == [
+        ("lina", "今天 08:45 有 1 个群待发送「每日早盘要点」，请在侧边栏「工作台」中查看。"),
+        ("zhangwei", "今天 08:45 有 2 个群待发送「每日早盘要点」，请在侧边栏「工作台」中查看。")]

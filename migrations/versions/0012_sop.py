@@ -84,6 +84,12 @@ def upgrade():
         batch_op.create_index('ix_sop_task_advisor', ['advisor', 'status', 'due_at'], unique=False)
         batch_op.create_index('ix_sop_task_chat', ['chat_id', 'status'], unique=False)
 
+    op.create_table('sop_reminder',
+    sa.Column('advisor', sa.String(length=64), nullable=False),
+    sa.Column('due_at', sa.DateTime(), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('advisor', 'due_at')
+    )
     with op.batch_alter_table('share', schema=None) as batch_op:
         batch_op.add_column(sa.Column('task_id', sa.Integer(), nullable=True))
         batch_op.alter_column('material_id', existing_type=sa.Integer(), nullable=True)
@@ -102,6 +108,7 @@ def downgrade():
         batch_op.alter_column('version_id', existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column('material_id', existing_type=sa.Integer(), nullable=False)
 
+    op.drop_table('sop_reminder')
     with op.batch_alter_table('sop_task', schema=None) as batch_op:
         batch_op.drop_index('ix_sop_task_chat')
         batch_op.drop_index('ix_sop_task_advisor')

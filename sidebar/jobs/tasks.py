@@ -72,7 +72,17 @@ def send_open_notice(share_id):
     notify_first_open(wecom(), share_id)
 
 
+def send_sop_reminder(advisor, due_at):
+    """Remind an advisor of one slot's SOP tasks (one app message)."""
+    from datetime import datetime
+
+    from ..sop.reminders import send
+
+    send(wecom(), advisor, datetime.fromisoformat(due_at))
+
+
 TASKS = {
+    "sop-reminder": Task(send_sop_reminder, "SOP 提醒", retries=3, delay=30),
     "callback": Task(process_callback, "处理回调"),
     "import-tags": Task(push_imported_tags, "导入后推送画像标签", delay=60),
     "open-notice": Task(send_open_notice, "文章打开提醒", retries=5, delay=30, backoff=2),

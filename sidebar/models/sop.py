@@ -100,3 +100,11 @@ class SopTask(db.Model):
     plan: Mapped[SopPlan] = relationship()
     version: Mapped[SopPlanVersion] = relationship()
     target: Mapped[SopTarget] = relationship()
+
+
+class SopReminder(db.Model):
+    """A reminder claimed for an advisor's slot: the app message goes once, whatever ticks ran."""
+
+    advisor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)

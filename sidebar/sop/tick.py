@@ -26,6 +26,8 @@ from ..insight.client import DORMANT_AFTER
 from ..models import CHINA, STAGES, ClientProfile, Follow, GroupChat, SopPlan, SopTarget, SopTask, Staff
 from ..jobs.schedule import as_utc, from_utc
 from ..jobs.trading_days import is_trading_day
+from ..queue import enqueue
+from . import reminders
 from .plans import parse_moment
 
 END_LABELS = {"goal": "已达成目标", "contact_deleted": "客户已删除", "group_dismissed": "群已解散"}
@@ -41,6 +43,7 @@ class TickResult:
     tasks: int = 0
     expired: int = 0
     made: list = field(default_factory=list)  # ids of the tasks this tick made
+    reminders: list = field(default_factory=list)  # (advisor, slot) of those tasks
 
     def describe(self):
         """In words, for /console/jobs."""
@@ -61,7 +64,10 @@ def tick(now=None):
         _leave(plan, version.spec, now, result)
         _make_tasks(plan, version, now, result)
     result.expired = _expire(now)
+    slots_to_remind = reminders.claim(result.reminders)
     db.session.commit()
+    for advisor, due_at in slots_to_remind:  # after the commit: the queued task reads the tasks
+        enqueue("sop-reminder", advisor, due_at.isoformat())
     return result
 
 
@@ -267,6 +273,7 @@ def _make_tasks(plan, version, now, result):
                 if made is not None:
                     result.tasks += 1
                     result.made.append(made)
+                    result.reminders.append((target.advisor, as_utc(slot)))
 
 
 def slots(at, started, now, window):
