@@ -29,7 +29,7 @@ def test_the_advisor_sends_todays_step_in_the_showroom_group_in_one_tap(page, de
     expect(page.frame_locator("iframe").locator("article.group")).to_be_visible(timeout=15000)
     start = (datetime.now(CHINA) - timedelta(minutes=1)).replace(second=0, microsecond=0)
     with app.app_context():
-        plan = plans.import_plans("wangyun", [{"name": "每日早盘要点", "kind": "group", "groups": [group["chat_id"]],
+        plan = plans.import_plans("wangyun", [{"name": "测试早盘要点", "kind": "group", "groups": [group["chat_id"]],
                                                "steps": [{"at": {"datetime": start.isoformat()}, "window_minutes": 60,
                                                           "text": "{顾问姓名}：早上好！今日早盘要点：…"}]}])[0]
         review.submit("wangyun", plan.id)
@@ -42,11 +42,36 @@ def test_the_advisor_sends_todays_step_in_the_showroom_group_in_one_tap(page, de
         assert db.session.scalars(select(SopTask).where(SopTask.plan_id == plan_id)).all(), "a task was made"
     expect(sidebar.locator("article.group")).to_be_visible(timeout=15000)
     section = sidebar.locator(".sop-today")
-    expect(section).to_contain_text("每日早盘要点", timeout=15000)
-    section.locator(".sop-send").click()
-    expect(section.locator(".sop-status")).to_have_text("已发送，任务完成", timeout=15000)
+    task = section.locator(".sop-task", has_text="测试早盘要点")
+    expect(task).to_be_visible(timeout=15000)
+    task.locator(".sop-send").click()
+    expect(task.locator(".sop-status")).to_have_text("已发送，任务完成", timeout=15000)
     messages = requests.get(f"{demo_server.url}/_wecom/_admin/messages", timeout=5).json()["messages"]
     assert any("今日早盘要点" in str(m["message"]) for m in messages)
     with app.app_context():
         assert db.session.scalars(select(SopTask).where(SopTask.plan_id == plan_id)).one().status == "done"
     page.screenshot(path=str(tmp_path / "sop-today-360.png"))  # docs/screenshots/sop-today-360.png was made so
+
+
+def test_the_demo_seeds_the_showroom_story_with_history_and_a_task_due_now(demo_server):
+    from conftest import signed_in
+    from sidebar.demo import prepare_demo
+    from sidebar.models import SopPlan
+
+    app, world = demo_server.flask_app, demo_server.emulator.world.as_json()
+    with app.app_context():
+        names = set(db.session.scalars(select(SopPlan.name)))
+        counts = {status: db.session.scalar(select(db.func.count()).select_from(SopTask).where(SopTask.status == status))
+                  for status in ("done", "late", "skipped", "blocked", "expired", "open")}
+    assert names == {"样板间新群培育", "每日早盘要点", "周三直播预告", "开户未入金提醒", "沉睡唤醒", "风测到期提醒"}
+    assert all(counts.values()), counts
+    prepare_demo(app)  # a restart seeds nothing twice
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(SopPlan)) == 6
+    owner = showroom(world)["owner"]
+    section = signed_in(app, owner).get(f"/sidebar/tasks?chat=group:{showroom(world)['chat_id']}").get_data(as_text=True)
+    assert "今日SOP" in section and "样板间新群培育" in section
+    with app.app_context():
+        plan_id = db.session.scalar(select(SopPlan.id).where(SopPlan.name == "开户未入金提醒"))
+    page = signed_in(app, "sunli").get(f"/console/sop/{plan_id}").get_data(as_text=True)
+    assert "提升" in page and "样本太少" not in page

@@ -226,25 +226,25 @@ def _leave(plan, spec, now, result):
 
 
 def _group_reasons(targets):
-    """{target id: "group_dismissed"} for groups dismissed (or gone)."""
+    """{target id: "group_dismissed"} for groups stored as dismissed (one not stored yet is not gone)."""
     ids = [t.target_id for t in targets]
-    live = set(db.session.scalars(select(GroupChat.chat_id).where(GroupChat.chat_id.in_(ids),
-                                                                  GroupChat.dismissed_at.is_(None))))
-    return {t.id: "group_dismissed" for t in targets if t.target_id not in live}
+    gone = set(db.session.scalars(select(GroupChat.chat_id).where(GroupChat.chat_id.in_(ids),
+                                                                  GroupChat.dismissed_at.is_not(None))))
+    return {t.id: "group_dismissed" for t in targets if t.target_id in gone}
 
 
 def _client_reasons(targets, goal):
     """{target id: reason} for clients who reached the goal or whose advisor lost them."""
     ids = [t.target_id for t in targets]
-    follows = set(db.session.execute(select(Follow.userid, Follow.external_userid).where(
-        Follow.external_userid.in_(ids), Follow.ended_at.is_(None))).tuples().all())
+    ended = set(db.session.execute(select(Follow.userid, Follow.external_userid).where(
+        Follow.external_userid.in_(ids), Follow.ended_at.is_not(None))).tuples().all())
     stages = dict(db.session.execute(select(ClientProfile.external_userid, ClientProfile.stage).where(
         ClientProfile.external_userid.in_(ids))).tuples().all())
     reasons = {}
     for target in targets:
         if goal and reached(stages.get(target.target_id), goal["stage"]):
             reasons[target.id] = "goal"
-        elif (target.advisor, target.target_id) not in follows:
+        elif (target.advisor, target.target_id) in ended:  # a follow not stored yet is not a deletion
             reasons[target.id] = "contact_deleted"
     return reasons
 
