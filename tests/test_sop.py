@@ -352,3 +352,18 @@ def test_one_reminder_per_advisor_and_slot_however_many_groups_and_ticks(sop_app
     assert app_messages() == [
         ("lina", "今天 08:45 有 1 个群待发送「每日早盘要点」，请在侧边栏「工作台」中查看。"),
         ("zhangwei", "今天 08:45 有 2 个群待发送「每日早盘要点」，请在侧边栏「工作台」中查看。")]
+
+
+def test_a_group_or_contact_not_stored_yet_does_not_leave_the_plan(sop_app):
+    plan_id = live_plan(sop_app, {**BRIEFING, "groups": ["wrSHOW", "wrNOTYET"]})
+    live_plan(sop_app, NOT_FUNDED)
+    with sop_app.app_context():
+        for chat_id, kind in (("wrNOTYET", "group"), ("wmNOTYET01", "client")):
+            plan = plan_id if kind == "group" else plan_id + 1
+            db.session.add(SopTarget(plan_id=plan, kind=kind, target_id=chat_id, advisor="zhangwei",
+                                     started_at=utc("2026-12-01 00:00")))
+        db.session.commit()
+    run_tick(sop_app, "2026-12-08 08:45")
+    with sop_app.app_context():
+        assert db.session.scalars(select(SopTarget.end_reason).where(SopTarget.ended_at.is_not(None))).all() == []
+    assert ("wrNOTYET", 0, "12-08 08:45") in tasks(sop_app)
