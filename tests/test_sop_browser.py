@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from sidebar.demo_data import showroom
 from sidebar.extensions import db
-from sidebar.models import CHINA, SopTask
+from sidebar.models import CHINA, SopTask, utcnow
 from sidebar.sop import plans, review
 from sidebar.sop.tick import tick
 
@@ -75,3 +75,22 @@ def test_the_demo_seeds_the_showroom_story_with_history_and_a_task_due_now(demo_
         plan_id = db.session.scalar(select(SopPlan.id).where(SopPlan.name == "开户未入金提醒"))
     page = signed_in(app, "sunli").get(f"/console/sop/{plan_id}").get_data(as_text=True)
     assert "提升" in page and "样本太少" not in page
+
+
+def test_from_the_workbench_the_advisor_opens_the_showroom_and_sends_the_due_step(page, demo_server):
+    world = demo_server.emulator.world.as_json()
+    group = showroom(world)
+    page.goto(f"{demo_server.url}/_wecom/client?userid={group['owner']}&chat=normal")
+    sidebar = page.frame_locator("iframe")
+    chat = sidebar.locator(f'.sop-chat[data-chat="group:{group["chat_id"]}"]')
+    expect(chat).to_contain_text("样板间新群培育", timeout=15000)
+    chat.locator(".sop-open-chat").click()
+    expect(page).to_have_url(f"{demo_server.url}/_wecom/client?userid={group['owner']}&chat=group%3A{group['chat_id']}",
+                             timeout=15000)
+    task = page.frame_locator("iframe").locator(".sop-task", has_text="样板间新群培育")
+    task.locator(".sop-send").click()
+    expect(task.locator(".sop-status")).to_have_text("已发送，任务完成", timeout=15000)
+    with demo_server.flask_app.app_context():
+        recent = db.session.scalars(select(SopTask.status).where(
+            SopTask.chat_id == group["chat_id"], SopTask.due_at >= utcnow() - timedelta(hours=1))).all()
+    assert recent == ["done"], "the task due when the demo started, done on time"
