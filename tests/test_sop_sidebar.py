@@ -67,6 +67,7 @@ def test_the_group_panel_shows_todays_sop_and_one_tap_sends_it_done_on_time(libr
     assert f"/sidebar/tasks?chat=group:{group['chat_id']}" in panel
     section = advisor.get(f"/sidebar/tasks?chat=group:{group['chat_id']}").get_data(as_text=True)
     assert "今日SOP" in section and "每日早盘要点" in section and f"/sidebar/tasks/{task_id}/shares" in section
+    assert "张伟：各位早上好！" in section and "今日ETF观察" not in section and "测试text" in section  # as sent
 
     answer = post(advisor, f"/sidebar/tasks/{task_id}/shares")
     assert answer.status_code == 200, answer.get_data(as_text=True)

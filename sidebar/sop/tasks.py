@@ -16,7 +16,7 @@ from ..extensions import db
 from ..insight.service import NotVisible
 from ..materials import sharing
 from ..materials.audience import audience_for
-from ..models import CHINA, Material, Share, SopTask, Staff, china_today, utcnow
+from ..models import CHINA, ExternalContact, Follow, Material, Share, SopTask, Staff, china_today, utcnow
 from ..jobs.schedule import as_utc
 from .tick import expires_at
 
@@ -77,14 +77,27 @@ def _due(advisor, now, *where):
                                                     SopTask.due_at <= moment, *where)
                               .options(selectinload(SopTask.plan), selectinload(SopTask.version))
                               .order_by(SopTask.due_at, SopTask.id)).all()
-    return [_view(task, moment) for task in rows if expires_at(task) > moment]
+    return [_view(task, moment, advisor) for task in rows if expires_at(task) > moment]
 
 
-def _view(task, moment):
-    """The task with its step's text (placeholders kept) and material titles."""
+def _view(task, moment, advisor):
+    """The task with its step's text as it will be sent, and its material titles."""
     step = task.version.spec["steps"][task.step]
     titles = [m.live.title for m in _materials(step["materials"]) if m.live]
-    return TaskView(task, task.plan.name, step["text"], titles, task.deadline < moment)
+    return TaskView(task, task.plan.name, _preview(step["text"], advisor, task), titles, task.deadline < moment)
+
+
+def _preview(text, advisor, task):
+    """The text with its placeholders filled from what is stored (the send fills them again, authorised)."""
+    if "{" not in text:
+        return text
+    greeting = "各位"
+    if task.chat_kind == "contact":
+        row = db.session.execute(select(Follow.remark, ExternalContact.name).join(ExternalContact).where(
+            Follow.userid == advisor, Follow.external_userid == task.chat_id)).first()
+        greeting = (row.remark or row.name) if row else "客户"
+    name = db.session.scalar(select(Staff.name).where(Staff.userid == advisor)) or ""
+    return text.replace("{客户称呼}", greeting).replace("{顾问姓名}", name)
 
 
 def _materials(ids):
