@@ -55,6 +55,14 @@ def due_for_chat(advisor, chat_kind, chat_id, now=None):
     return _due(advisor, now, SopTask.chat_kind == chat_kind, SopTask.chat_id == chat_id)
 
 
+def has_due(advisor, chat_kind, chat_id, now=None):
+    """Whether the advisor has an open task due in this chat (one indexed query)."""
+    moment = as_utc(now or datetime.now(CHINA))
+    return db.session.scalar(select(SopTask.id).where(
+        SopTask.chat_id == chat_id, SopTask.chat_kind == chat_kind, SopTask.advisor == advisor,
+        SopTask.status == "open", SopTask.due_at <= moment).limit(1)) is not None
+
+
 def due_for_advisor(advisor, now=None):
     """Every open task of the advisor due now or overdue, oldest first (the 工作台)."""
     return _due(advisor, now)

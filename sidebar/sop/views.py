@@ -14,6 +14,13 @@ bp = Blueprint("sop", __name__)
 KINDS = {"contact": "contact", "group": "group"}
 
 
+@bp.app_template_global()
+def sop_due(kind, chat_id):
+    """Whether the signed-in advisor has tasks due in this chat: only then does a panel ask for 今日SOP
+    (a second request, always live: a kept panel copy may be up to a minute old)."""
+    return tasks.has_due(g.userid, kind, chat_id)
+
+
 @bp.get("/sidebar/tasks")
 @login_required
 def chat_tasks():
