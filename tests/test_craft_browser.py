@@ -201,7 +201,10 @@ def test_the_group_panel_tells_its_story_in_under_two_screens_before_the_members
         section => [section.id || section.className, section.getBoundingClientRect().top + scrollY]))""")
     # 今日SOP comes first when the advisor has tasks due in the group (the demo seeds one in the showroom)
     today = page.locator(".sop-today")
-    shift = today.bounding_box()["height"] if tops.pop("card sop-today", None) is not None else 0
+    shown = [key for key in tops if key.startswith("card sop-today")]  # htmx-settling for a moment
+    shift = today.bounding_box()["height"] if shown else 0
+    for key in shown:
+        del tops[key]
     assert list(tops)[:2] == ["card group", "group-conversion"], "the conversion story first"
     assert tops["group-members"] - shift < 2 * PHONE["height"]
     expect(page.locator("#group-members")).to_contain_text(f"{len(room['members'])} 人")
