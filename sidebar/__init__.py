@@ -56,10 +56,13 @@ def _register_blueprints(app):
     from .jobs.views import bp as jobs_bp
     from .materials.console import bp as console_bp
     from .materials.views import bp as materials_bp
+    from .sop.console import bp as sop_console_bp
+    from .sop.views import bp as sop_bp
     from .sync.callback_views import bp as callbacks_bp
     from .sync.views import bp as sync_bp
 
-    for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp):
+    for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp,
+                      sop_bp, sop_console_bp):
         app.register_blueprint(blueprint)
 
 
@@ -69,6 +72,7 @@ def _register_commands(app):
     from .identity.commands import roles
     from .insight.snapshot import snapshot_command
     from .jobs.commands import lock_commands, worker_command
+    from .sop.commands import sop, sop_tick_command
     from .sync.commands import drain_inbox_command, import_profiles_command, push_tags_command, sync_command
 
     app.cli.add_command(demo)
@@ -78,4 +82,6 @@ def _register_commands(app):
         app.cli.add_command(command)
     app.cli.add_command(snapshot_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(sop)
+    app.cli.add_command(sop_tick_command)
     lock_commands(app.cli)  # sync, push-tags, drain-inbox, snapshot: by hand, under the worker's lock

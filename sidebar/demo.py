@@ -35,6 +35,7 @@ def prepare_demo(app):
     from .insight.snapshot import backfill
     from .materials.demo import seed_materials
     from .materials.storage import storage
+    from .sop.demo import seed_sop
     from .sync.profiles import import_profiles
 
     wsgi_app, emulator = mount_emulator(app)
@@ -46,6 +47,7 @@ def prepare_demo(app):
         result = import_profiles(rows)
         backfill(group_history(world, rows))  # 90 days of group snapshots; the showroom grows ×5 / ×15
         seed_materials(storage())  # console roles and an approved library, products R1–R5
+        seed_sop(world)  # the showroom story's SOP plans, 90 days of their history, a task due now
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 

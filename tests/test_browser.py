@@ -90,11 +90,10 @@ def test_a_ticket_refused_again_soon_fails_registration_with_a_clear_message(pag
     assert ticket_fetches(demo_server) == 1
 
 
-def test_outside_a_chat_the_sidebar_says_where_to_open_it(page, demo_server):
+def test_outside_a_chat_the_sidebar_is_the_advisors_workbench(page, demo_server):
     userid = advisors(demo_server.emulator.world.as_json())[0]
     page.goto(client_url(demo_server, userid, "normal"))
-    expect(page.frame_locator("iframe").locator(".notice.error")).to_contain_text(
-        "请从客户聊天或客户群的工具栏打开", timeout=15000)
+    expect(page.frame_locator("iframe").locator("#workbench-title")).to_have_text("工作台", timeout=15000)
 
 
 def test_sidebar_opened_outside_wecom_explains_itself(page, demo_server):

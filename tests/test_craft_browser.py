@@ -196,10 +196,17 @@ def test_the_group_panel_tells_its_story_in_under_two_screens_before_the_members
     room = showroom(world)
     page = phone(browser, demo_server, room["owner"])
     page.goto(f"{demo_server.url}/sidebar/groups/{room['chat_id']}")
+    expect(page.locator(".sop-slot")).to_have_count(0)  # 今日SOP has loaded (or said there is nothing)
     tops = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#panel > *')].map(
         section => [section.id || section.className, section.getBoundingClientRect().top + scrollY]))""")
+    # 今日SOP comes first when the advisor has tasks due in the group (the demo seeds one in the showroom)
+    today = page.locator(".sop-today")
+    shown = [key for key in tops if key.startswith("card sop-today")]  # htmx-settling for a moment
+    shift = today.bounding_box()["height"] if shown else 0
+    for key in shown:
+        del tops[key]
     assert list(tops)[:2] == ["card group", "group-conversion"], "the conversion story first"
-    assert tops["group-members"] < 2 * PHONE["height"]
+    assert tops["group-members"] - shift < 2 * PHONE["height"]
     expect(page.locator("#group-members")).to_contain_text(f"{len(room['members'])} 人")
     expect(page.locator("#group-members li.member")).to_have_count(0)
     page.get_by_role("button", name="查看成员").click()

@@ -125,25 +125,27 @@ def test_two_workers_run_each_periodic_job_once_per_tick(tmp_path, own_emulator,
     # Both schedulers see each tick before either worker runs it (scheduler-only consumers first,
     # then the worker threads), so every tick is really fought over.
     schedulers = [run_worker(app, threads=0, periodic=True, clock=clock) for app in hosts]
-    # started at 02:29:30: the drain's 02:25 tick and the media renewal's 02:20 are recent enough to run
-    assert eventually(lambda: sizes(hosts[0]) == (4, 0))
+    # started at 02:29:30: the drain's 02:25 tick, the media renewal's 02:20 and the SOP tick's 02:29
+    # are recent enough to run
+    assert eventually(lambda: sizes(hosts[0]) == (6, 0))
     workers = [run_worker(app) for app in hosts]
-    assert eventually(lambda: sizes(hosts[0]) == (0, 0) and len(job_runs(hosts[0], status="done")) == 2)
+    assert eventually(lambda: sizes(hosts[0]) == (0, 0) and len(job_runs(hosts[0], status="done")) == 3)
     for worker in workers:
         worker.stop(graceful=True)
 
-    clock.set("2026-12-08T02:30:00+08:00")  # the nightly sync's tick, and the drain's
-    assert eventually(lambda: sizes(hosts[0]) == (4, 0))
+    clock.set("2026-12-08T02:30:00+08:00")  # the nightly sync's tick, the drain's and the SOP tick's
+    assert eventually(lambda: sizes(hosts[0]) == (6, 0))
     for app in hosts:
         run_worker(app)
-    assert eventually(lambda: sizes(hosts[0]) == (0, 0) and len(job_runs(hosts[0], status="done")) == 4,
+    assert eventually(lambda: sizes(hosts[0]) == (0, 0) and len(job_runs(hosts[0], status="done")) == 6,
                       timeout=20)
     for scheduler in schedulers:
         scheduler.stop(graceful=True)
 
     assert sorted(job_runs(hosts[0])) == [("drain", "02:25", "done"), ("drain", "02:30", "done"),
-                                          ("media", "02:20", "done"), ("sync", "02:30", "done")]
-    assert executions == {"drain": 4, "media": 2, "sync": 2}  # both hosts took every tick; one ran it
+                                          ("media", "02:20", "done"), ("sop", "02:29", "done"),
+                                          ("sop", "02:30", "done"), ("sync", "02:30", "done")]
+    assert executions == {"drain": 4, "media": 2, "sop": 4, "sync": 2}  # both hosts took every tick; one ran it
     assert wecom_calls(own_emulator, FOLLOW_USERS) == 1  # one full sync
 
 
@@ -249,7 +251,7 @@ def test_after_the_demo_has_run_a_minute_the_console_shows_the_periodic_jobs_run
     try:
         clock = Clock("2026-12-08T23:54:40+08:00")
         run_worker(app, periodic=True, clock=clock)  # as `flask --app wsgi demo` starts one
-        assert eventually(lambda: len(job_runs(app, status="done")) == 2, timeout=10)  # drain, media
+        assert eventually(lambda: len(job_runs(app, status="done")) == 3, timeout=10)  # drain, media, sop
         clock.set("2026-12-08T23:55:40+08:00")  # a minute later: the daily group snapshot is due
         assert eventually(lambda: ("snapshot", "23:55", "done") in job_runs(app), timeout=10)
 

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 from ..models import ROLES
 from . import service
 
-roles = AppGroup("roles", help="Console roles: content, compliance, manager.")
+roles = AppGroup("roles", help="Console roles: content, compliance, manager, operator.")
 
 
 @roles.command("grant")

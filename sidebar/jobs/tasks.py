@@ -72,7 +72,17 @@ def send_open_notice(share_id):
     notify_first_open(wecom(), share_id)
 
 
+def send_sop_reminder(advisor, due_at):
+    """Remind an advisor of one slot's SOP tasks (one app message)."""
+    from datetime import datetime
+
+    from ..sop.reminders import send
+
+    send(wecom(), advisor, datetime.fromisoformat(due_at))
+
+
 TASKS = {
+    "sop-reminder": Task(send_sop_reminder, "SOP 提醒", retries=3, delay=30),
     "callback": Task(process_callback, "处理回调"),
     "import-tags": Task(push_imported_tags, "导入后推送画像标签", delay=60),
     "open-notice": Task(send_open_notice, "文章打开提醒", retries=5, delay=30, backoff=2),
@@ -110,12 +120,20 @@ def drain_job():
     return detail
 
 
+def sop_job():
+    """SOP steps due now made tasks (sidebar/sop/tick.py)."""
+    from ..sop.tick import tick
+
+    return tick().describe()
+
+
 def media_job():
     """Media of live materials re-uploaded before their 3-day media_id expires."""
     return f"续期 {renew_expiring(wecom(), storage())} 个物料"
 
 
 JOBS = {
+    "sop": Job(sop_job, "SOP 任务", every(1), catch_up=timedelta(minutes=2), command="sop-tick"),
     "drain": Job(drain_job, "回调补处理", every(5), catch_up=timedelta(minutes=5), command="drain-inbox"),
     "media": Job(media_job, "物料续期", Schedule(minutes=(20,)), catch_up=timedelta(hours=1), retries=2, delay=300),
     "snapshot": Job(snapshot_job, "群每日快照", Schedule(minutes=(55,), hours=(23,)), catch_up=timedelta(minutes=4),

@@ -19,7 +19,7 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 MB = 1024 * 1024
 MAX_FORM = 31 * MB  # a 20 MB file, a 10 MB cover, and the text fields
 EDITORS, REVIEWERS, ANYONE = ("content",), ("compliance",), ("content", "compliance", "manager")
-ROLE_LABELS = {"content": "内容运营", "compliance": "合规", "manager": "负责人"}
+ROLE_LABELS = {"content": "内容运营", "compliance": "合规", "manager": "负责人", "operator": "运营"}
 # Who sees the whole firm's shares; a manager sees the advisors of their branch (insight.service.branch_staff).
 FIRM_AUDIT, FIRM_FIGURES = ("compliance",), ("compliance", "content")
 

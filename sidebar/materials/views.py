@@ -72,6 +72,10 @@ def report(share_id):
         abort(404)
     except sharing.AlreadyReported:
         return jsonify(error="该发送的结果已记录，不能更改"), 409
+    if share.task_id:  # an SOP task's message: the task is done when its whole batch was sent
+        from ..sop.tasks import reported
+
+        reported(share)
     return jsonify(share_id=share.id, status=share.status)
 
 

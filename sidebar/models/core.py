@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 
-ROLES = ("content", "compliance", "manager")
+ROLES = ("content", "compliance", "manager", "operator")  # operator: writes SOP plans
 
 
 CHINA = timezone(timedelta(hours=8), "CST")  # the firm's calendar; no daylight saving

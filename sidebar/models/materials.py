@@ -146,8 +146,8 @@ class Share(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str | None] = mapped_column(String(32), unique=True)  # the tracked link /r/<token>
     advisor: Mapped[str] = mapped_column(String(64))
-    material_id: Mapped[int] = mapped_column(ForeignKey("material.id"))
-    version_id: Mapped[int] = mapped_column(ForeignKey("material_version.id"))
+    material_id: Mapped[int | None] = mapped_column(ForeignKey("material.id"))  # None: an SOP step's own text
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("material_version.id"))
     material_level: Mapped[str | None] = mapped_column(String(2))  # the level at that moment
     target_type: Mapped[str] = mapped_column(String(8))  # contact, group
     target_id: Mapped[str] = mapped_column(String(64))
@@ -160,6 +160,7 @@ class Share(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     result_at: Mapped[datetime | None]
     first_opened_at: Mapped[datetime | None]
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("sop_task.id"), index=True)  # sent for an SOP task
 
     version: Mapped[MaterialVersion] = relationship()
 

@@ -109,6 +109,9 @@
             "group:" + result.chatId, "客户群");
         });
       }
+      if (context.entry === "normal") {  // opened outside a chat: the advisor's 工作台
+        return htmx.ajax("GET", body.dataset.todayUrl, { target: "#panel", swap: "innerHTML" });
+      }
       showNotice(NOT_IN_CHAT, "当前入口：" + (context.entry || "未知"));
     });
   }
@@ -134,7 +137,8 @@
     ww.register({
       corpId: body.dataset.corpId,
       agentId: body.dataset.agentId,
-      jsApiList: ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage"],
+      jsApiList: ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage",
+        "openExistedChatWithMsg", "openEnterpriseChat"],
       getConfigSignature: signatureFetcher("corp"),
       getAgentConfigSignature: signatureFetcher("agent")
     });

@@ -15,7 +15,8 @@
   var frame = document.getElementById("sidebar-frame");
   var messages = document.getElementById("messages");
   var cancelBox = document.getElementById("cancel-send");
-  var CHAT_APIS = ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage"];
+  var CHAT_APIS = ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage",
+    "openExistedChatWithMsg", "openEnterpriseChat"];
   var STATUS_TEXT = {pending: "JS-SDK 等待注册", ok: "agentConfig 已通过", fail: "agentConfig 失败"};
   var NO_CONTEXT = "without context of external contact";
 
@@ -81,8 +82,31 @@
       }
       return ok("getCurExternalChat", {chatId: call.chat.slice("group:".length)});
     },
-    sendChatMessage: sendChatMessage
+    sendChatMessage: sendChatMessage,
+    // The 工作台's buttons: the simulated client switches to that chat, as WeCom opens it.
+    openExistedChatWithMsg: function (p) {
+      if (!p.chatId) {
+        return fail("openExistedChatWithMsg", "invalid chatId");
+      }
+      switchChat("group:" + p.chatId);
+      return ok("openExistedChatWithMsg");
+    },
+    openEnterpriseChat: function (p) {
+      var ids = String(p.externalUserIds || "").split(";").filter(Boolean);
+      if (ids.length !== 1 || p.userIds) {
+        return fail("openEnterpriseChat", "only a 1:1 chat with one external contact is simulated");
+      }
+      switchChat("contact:" + ids[0]);
+      return ok("openEnterpriseChat");
+    }
   };
+
+  function switchChat(chat) {
+    setTimeout(function () {
+      window.location.href = window.location.pathname + "?userid=" + encodeURIComponent(config.userid) +
+        "&chat=" + encodeURIComponent(chat);
+    }, 0);
+  }
 
   // WeCom grants the chat APIs only to a document that passed agentConfig and listed them.
   function permitted(name, call) {
