@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 
+from ..domain.access import NotVisible
 from ..extensions import db
-from ..insight.service import NotVisible
 from ..models import Material, MaterialVersion, Share, china_today, utcnow
 from ..models.materials import SHARE_RESULTS
 from ..wecom import WeComError

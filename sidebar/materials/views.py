@@ -1,9 +1,9 @@
 """The library in the sidebar, sharing from it, and the public tracked links."""
 from flask import Blueprint, abort, g, jsonify, redirect, request, session, url_for
 
+from ..domain.access import NotVisible, Unavailable
 from ..extensions import wecom
 from ..identity.auth import login_required, public_url
-from ..insight.service import NotVisible, Unavailable
 from ..models import KIND_LABELS, china_today
 from ..params import choice_arg, text_arg
 from ..ratelimit import enforce
