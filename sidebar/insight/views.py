@@ -36,8 +36,6 @@ def add_note(external_userid):
         client.add_note(wecom(), g.userid, external_userid, request.form.get("body"))
     except client.InvalidNote as invalid:
         error = str(invalid)
-    except access.NotVisible:
-        abort(404)
     except client.NotAllowed:
         abort(403, "负责人视图为只读，不能添加跟进记录")
     if not wants_fragment():
@@ -98,10 +96,5 @@ def _group_view(page, chat_id):
 
 
 def _authorised(build, object_id):
-    """Build a panel for the signed-in advisor, mapping domain errors to 404/503."""
-    try:
-        return build(wecom(), g.userid, object_id)
-    except access.NotVisible:
-        abort(404)
-    except access.Unavailable:
-        abort(503, "企业微信暂时无法访问，还没打开过的聊天暂时无法识别；打开过的客户和客户群仍可查看、记录跟进")
+    """Build a panel for the signed-in advisor (NotVisible and Unavailable answer 404/503, web.py)."""
+    return build(wecom(), g.userid, object_id)
