@@ -80,9 +80,9 @@ def init_wecom(app, table):
     app.extensions["wecom"] = WeComClient(app.config["WECOM_API_BASE"], app.config["WECOM_OAUTH_BASE"],
                                           app.config["WECOM_CORP_ID"],
                                           app.config["WECOM_AGENT_ID"], app.config["WECOM_SECRET"], cache,
-                                          rate_limit_pause=app.config.get("WECOM_RATE_LIMIT_PAUSE", 60),
-                                          outage_pause=app.config.get("WECOM_OUTAGE_PAUSE", 10),
-                                          timeout=app.config.get("WECOM_TIMEOUT", (3.05, 10)))
+                                          rate_limit_pause=app.config["WECOM_RATE_LIMIT_PAUSE"],
+                                          outage_pause=app.config["WECOM_OUTAGE_PAUSE"],
+                                          timeout=app.config["WECOM_TIMEOUT"])
 
 
 def wecom():

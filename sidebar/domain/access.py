@@ -3,6 +3,7 @@ may not know yet."""
 import re
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import bindparam, delete
 
 from ..extensions import db, upsert
@@ -14,7 +15,6 @@ from .directory import ensure_staff, store_contact, store_group
 ID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
 REFETCH_AFTER = timedelta(minutes=5)  # a relation WeCom has not told us about yet may be new
 # and an id WeCom said it does not know is not asked about again sooner (every worker shares the answer)
-LOOKUP_LIMIT = (60, 60)  # WeCom lookups of chats we lack, per advisor per minute; LOOKUP_RATE_LIMIT overrides
 
 # The panels' statements are built once, at import: building and keying a statement costs more
 # than running it on an index (~0.3 ms against ~0.2 ms a statement, bench/README.md).
@@ -133,7 +133,7 @@ def _due_refetch(row, kind, object_id):
 def _refetch(fetch_and_store, userid, kind, object_id, known):
     """Run a fetch, within the advisor's lookup limit (429 beyond it); WeCom's 'no such thing' means not
     visible and is remembered, an outage only matters if unknown."""
-    enforce(f"lookup:{userid}", *LOOKUP_LIMIT, setting="LOOKUP_RATE_LIMIT")
+    enforce(f"lookup:{userid}", *current_app.config["LOOKUP_RATE_LIMIT"])
     try:
         fetch_and_store()
     except WeComError as error:
