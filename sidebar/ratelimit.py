@@ -9,7 +9,8 @@ from sqlalchemy import delete
 from werkzeug.exceptions import TooManyRequests
 
 from .addresses import client_of
-from .extensions import db, upsert
+from .database import upsert
+from .extensions import db
 from .models import RateLimit
 
 CLEANUP_CHANCE = 0.01  # now and then, forget windows that are long over

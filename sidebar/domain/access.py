@@ -6,7 +6,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, delete
 
-from ..extensions import db, upsert
+from ..database import upsert
+from ..extensions import db
 from ..models import ExternalContact, Follow, GroupChat, GroupMember, Role, Staff, WeComMiss, utcnow
 from ..ratelimit import enforce
 from ..wecom import WeComError, WeComUnavailable, errors

@@ -2,7 +2,8 @@
 relations ended rather than deleted). The one home of storing them, for the panels and the sync alike."""
 from sqlalchemy import delete, insert
 
-from ..extensions import commit_upsert, db
+from ..database import commit_upsert
+from ..extensions import db
 from ..models import ContactMobile, ExternalContact, Follow, GroupChat, GroupMember, Staff, from_epoch, utcnow
 from .linking import link_profiles, normalise_mobile
 

@@ -15,7 +15,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ..domain.linking import contact_matches, linked_contact, normalise_mobile
-from ..extensions import commit_upsert, db
+from ..database import commit_upsert
+from ..extensions import db
 from ..models import EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, china_today, utcnow
 
 log = logging.getLogger(__name__)
