@@ -50,7 +50,7 @@ def post_worker_init(worker):
     """
     import gc
 
-    from sidebar.extensions import checkpoint_in_background
+    from sidebar.database import checkpoint_in_background
 
     checkpoint_in_background(worker.wsgi)
     gc.collect()

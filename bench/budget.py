@@ -49,7 +49,8 @@ from bench.generate import BENCH_ADVISOR  # noqa: E402
 from sidebar import create_app  # noqa: E402
 from sidebar.config import EMULATED_CORP  # noqa: E402
 from sidebar.emulator import create_emulator  # noqa: E402
-from sidebar.extensions import checkpoint_in_background, db  # noqa: E402
+from sidebar.database import checkpoint_in_background  # noqa: E402
+from sidebar.extensions import db  # noqa: E402
 from sidebar.fragments import Copies  # noqa: E402
 from sidebar.models import ClientProfile, Follow, GroupChat, GroupMember  # noqa: E402
 

@@ -28,7 +28,7 @@ from sqlalchemy import insert  # noqa: E402
 from sidebar import create_app  # noqa: E402
 from sidebar.extensions import db, wecom  # noqa: E402
 from sidebar.insight.group import group_panel  # noqa: E402
-from sidebar.insight.service import find_group  # noqa: E402
+from sidebar.domain.access import find_group  # noqa: E402
 from sidebar.insight.snapshot import record_snapshots  # noqa: E402
 from sidebar.models import (ClientProfile, ExternalContact, Follow, GroupChat, GroupMember,  # noqa: E402
                             GroupSnapshot, Staff, china_today, utcnow)

@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, fragments, params, queue, web
+from . import assets, database, fragments, params, queue, versions, web  # noqa: F401 (database: its SQLite settings)
 from .config import load_settings
 from .extensions import csrf, db, htmx, init_wecom, migrate
 from .materials import storage as material_storage
@@ -37,6 +37,7 @@ def _init_extensions(app):
     from .models import TokenCache, in_schema
 
     db.init_app(app)
+    versions.init_app(app)
     migrate.init_app(app, db, directory=os.path.abspath(os.path.join(app.root_path, "..", "migrations")),
                      render_as_batch=True, include_name=in_schema)
     csrf.init_app(app)

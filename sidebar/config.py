@@ -31,6 +31,20 @@ ENV_SETTINGS = (
     "SIDEBAR_QUEUE_URL",
 )
 
+# The app's own settings: not in the environment (design.md), set by tests and deployments through the
+# app config; declared here with their defaults and read as config[NAME] everywhere else.
+APP_SETTINGS = {
+    "WECOM_OUTAGE_PAUSE": 10,  # seconds a failing WeCom path is left alone
+    "WECOM_RATE_LIMIT_PAUSE": 60,  # seconds a path WeCom rate-limited (45009/45033) is left alone
+    "WECOM_TIMEOUT": (3.05, 10),  # seconds to connect, to answer
+    "SYNC_PACE_SECONDS": None,  # between the full sync's WeCom calls; None: sync/pacing.py's default
+    "JOB_RETRY_SCALE": 1,  # multiplies the task queue's retry delays (tests shorten them)
+    "PUSH_TAGS_AFTER_IMPORT": True,  # queue the profile tags' push after an import that accepted rows
+    "LOGIN_RATE_LIMIT": (120, 60),  # OAuth starts plus returns per client address, per window (seconds)
+    "IMPORT_RATE_LIMIT": (120, 60),  # import requests per client address, per window
+    "LOOKUP_RATE_LIMIT": (60, 60),  # WeCom lookups of chats we lack, per advisor, per window
+}
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names it."""
@@ -38,7 +52,7 @@ class ConfigError(Exception):
 
 def load_settings(environ, overrides, instance_path):
     """Return the validated Flask config built from the environment and explicit overrides."""
-    raw = {name: environ.get(name) or None for name in ENV_SETTINGS}
+    raw = {**APP_SETTINGS, **{name: environ.get(name) or None for name in ENV_SETTINGS}}
     raw["SIDEBAR_MODE"] = environ.get("SIDEBAR_MODE") or "production"
     raw.update(overrides or {})
     mode = raw["SIDEBAR_MODE"]

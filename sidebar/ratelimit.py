@@ -9,7 +9,8 @@ from sqlalchemy import delete
 from werkzeug.exceptions import TooManyRequests
 
 from .addresses import client_of
-from .extensions import db, upsert
+from .database import upsert
+from .extensions import db
 from .models import RateLimit
 
 CLEANUP_CHANCE = 0.01  # now and then, forget windows that are long over
@@ -46,13 +47,8 @@ def once_per(key, seconds, now=None):
     return opened
 
 
-def enforce(key, limit, window_seconds, setting=None):
-    """Count a hit for key; raise 429 with Retry-After (to the window's end) once over the limit.
-
-    setting names an optional app config value `(limit, window_seconds)` that overrides the defaults.
-    """
-    if setting:
-        limit, window_seconds = current_app.config.get(setting) or (limit, window_seconds)
+def enforce(key, limit, window_seconds):
+    """Count a hit for key; raise 429 with Retry-After (to the window's end) once over the limit."""
     now = int(time.time())
     if not allow(key, limit, window_seconds, now=now):
         raise TooManyRequests(retry_after=window_seconds - now % window_seconds or window_seconds)

@@ -21,7 +21,8 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .extensions import db, upsert
+from .database import upsert
+from .extensions import db
 from .models import (ClientProfile, DataVersion, Follow, GroupChat, GroupMember, GroupSnapshot, Material,
                      MaterialVersion, Role, Staff)
 
@@ -78,7 +79,6 @@ def _names_of_object(obj):
     return {kind} | {f"{kind}:{key}" for key in (history.sum() or [getattr(obj, column)])}
 
 
-@event.listens_for(Session, "after_flush")
 def _flushed(session, _context):
     """Objects added, changed or deleted (the lists still hold them after the flush)."""
     changed = [obj for obj in session.dirty if session.is_modified(obj)]  # not those set to the same values
@@ -86,7 +86,6 @@ def _flushed(session, _context):
                     for name in _names_of_object(obj)})
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _executed(state):
     """insert/update/delete statements on a model (e.g. bulk updates by primary key): parts unknown.
 
@@ -104,7 +103,6 @@ def _executed(state):
     return result
 
 
-@event.listens_for(Session, "after_commit")
 def _committed(session):
     """Raise the counters of what the transaction wrote, in a transaction of their own."""
     names = session.info.pop(WRITTEN, None)
@@ -117,7 +115,17 @@ def _committed(session):
         log.exception("could not raise the data versions of %s", sorted(names))
 
 
-@event.listens_for(Session, "after_rollback")
 def _rolled_back(session):
     """What the transaction wrote is gone with it."""
     session.info.pop(WRITTEN, None)
+
+
+LISTENERS = (("after_flush", _flushed), ("do_orm_execute", _executed), ("after_commit", _committed),
+             ("after_rollback", _rolled_back))
+
+
+def init_app(_app):
+    """Count every session's writes from now on; the listeners are on the session class, added once a process."""
+    for name, listener in LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

@@ -4,8 +4,9 @@ from datetime import datetime, timezone
 from flask import jsonify, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 
+from .domain.access import NotVisible, Unavailable
 from .extensions import htmx
 from .masking import mask_free_text
 from .models import CHINA, china_today
@@ -22,6 +23,7 @@ CSP = "; ".join([
     "frame-ancestors 'self'",
 ])
 
+WECOM_UNAVAILABLE = "企业微信暂时无法访问，还没打开过的聊天暂时无法识别；打开过的客户和客户群仍可查看、记录跟进"
 ERROR_MESSAGES = {
     400: "请求有误",
     401: "请先登录",
@@ -85,6 +87,16 @@ def handle_http_error(error):
     return response
 
 
+def handle_not_visible(_error):
+    """Not the advisor's, or unknown: the same 404 either way, on every route."""
+    return handle_http_error(NotFound())
+
+
+def handle_unavailable(_error):
+    """A chat never seen locally while WeCom cannot be asked: 503, and what still works."""
+    return handle_http_error(ServiceUnavailable(WECOM_UNAVAILABLE))
+
+
 def add_security_headers(response):
     """Headers on every response, errors included."""
     headers = response.headers
@@ -146,4 +158,6 @@ def init_app(app):
     app.jinja_env.filters["masked"] = mask_free_text  # free text people typed: numbers in it masked
     app.jinja_env.globals.update(url_of_each=url_of_each)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(NotVisible, handle_not_visible)  # domain errors mapped here once, not per view
+    app.register_error_handler(Unavailable, handle_unavailable)
     app.after_request(add_security_headers)

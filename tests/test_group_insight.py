@@ -13,12 +13,12 @@ from sqlalchemy import event, insert
 from conftest import login, make_app, same_answer, wecom_calls
 from sidebar.demo_data import demo_profiles, group_history, prospect_profiles, showroom
 from sidebar.extensions import db, wecom
-from sidebar.insight.group import client_members
+from sidebar.domain.facts import client_members
 from sidebar.insight.snapshot import backfill
 from sidebar.models import (ClientProfile, ExternalContact, Follow, GroupChat, GroupMember, GroupSnapshot, Staff,
                             china_today, utcnow)
 from sidebar.sync.profiles import import_profiles
-from sidebar.sync.store import store_group
+from sidebar.domain.directory import store_group
 from sidebar.web import money
 from test_browser import client_url, page  # noqa: F401  (the browser page fixture)
 

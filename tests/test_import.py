@@ -16,7 +16,7 @@ from conftest import advisors, login, make_app, run_sql
 from sidebar.extensions import db, wecom
 from sidebar.models import RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, ContactMobile
 from sidebar.sync.profiles import import_profiles
-from sidebar.sync.store import store_contact
+from sidebar.domain.directory import store_contact
 
 TODAY = date(2025, 7, 1)  # dates in these rows are in the past whenever the suite runs
 TOKEN = "t" * 32

@@ -20,7 +20,7 @@ from sidebar.extensions import db
 from sidebar.identity.service import grant_role
 from sidebar.jobs import runs
 from sidebar.jobs.schedule import Schedule, from_utc
-from sidebar.jobs.trading_days import calendar_covers, is_trading_day, next_trading_day
+from sidebar.domain.calendar import calendar_covers, is_trading_day, next_trading_day
 from sidebar.models import CHINA, CallbackInbox, Follow, JobRun, china_today
 
 GET_CONTACT = "/cgi-bin/externalcontact/get"

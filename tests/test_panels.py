@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from conftest import advisors, in_one_window, login, make_app, same_answer, wecom_calls
-from sidebar.sync.store import store_contact
+from sidebar.domain.directory import store_contact
 
 CONTACT_GET, GROUP_GET = "/cgi-bin/externalcontact/get", "/cgi-bin/externalcontact/groupchat/get"
 

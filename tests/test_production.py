@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from conftest import POSTGRES, advisors, database_url, eventually, make_app, run_sql
-from sidebar.extensions import SQLITE_SETTINGS, checkpoint_in_background
+from sidebar.database import SQLITE_SETTINGS, checkpoint_in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -137,3 +137,15 @@ def test_media_needing_a_fresh_upload_cannot_be_sent_while_wecom_is_down(tmp_pat
     assert page(client, never_seen)[0] == 200
     html = client.get(library).get_data(as_text=True)
     assert "需要重新上传" not in html
+
+
+def test_a_note_on_a_never_seen_contact_while_wecom_is_down_is_the_same_503_as_opening_it(outage_app, emulator,
+                                                                                             world):
+    userid = advisors(world)[0]
+    client = signed_in(outage_app, userid)
+    _, never_seen = two_contacts(world, userid)
+    fault(emulator, down=True)
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(f"/sidebar/contacts/{never_seen}/notes", data={"body": "回访"},
+                               headers={"X-CSRFToken": client.csrf, **headers})
+        assert response.status_code == 503 and "企业微信暂时无法访问" in response.get_data(as_text=True)

@@ -17,12 +17,11 @@ def public_url(endpoint, **values):
     return url_for(endpoint, _external=True, **values)
 
 
-LOGIN_LIMIT = (120, 60)  # OAuth starts plus returns per client address per minute; LOGIN_RATE_LIMIT overrides
 
 
 def limit_logins():
     """429 once one address starts or finishes logins too often (a whole office shares one address)."""
-    enforce(client_key("login"), *LOGIN_LIMIT, setting="LOGIN_RATE_LIMIT")
+    enforce(client_key("login"), *current_app.config["LOGIN_RATE_LIMIT"])
 
 
 def start_login(target):

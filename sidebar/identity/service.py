@@ -4,8 +4,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, delete
 
-from ..extensions import commit_upsert, db
-from ..models import ROLES, Role, Staff, StaffSession, utcnow
+from ..domain.directory import ensure_staff
+from ..extensions import db
+from ..models import ROLES, Role, StaffSession, utcnow
 from ..ratelimit import once_per
 
 NEXT_ALLOWED = ("/sidebar/", "/console/")  # where a login may return to
@@ -49,25 +50,6 @@ def finish_login(client, target, code):
     return ensure_staff(client, client.get_user_info(code))
 
 
-def ensure_staff(client, userid):
-    """The member's record, fetched from WeCom (user/get) only the first time.
-
-    Two sidebars of a new member logging in at once both insert it: the later one finds it instead.
-    """
-    return db.session.get(Staff, userid) or commit_upsert(_add_staff, client, userid)
-
-
-def _add_staff(client, userid):
-    """Fetch and add the member, unless another login stored them meanwhile (uncommitted)."""
-    staff = db.session.get(Staff, userid)
-    if staff is None:
-        data = client.get_user(userid)
-        staff = Staff(userid=userid, name=data.get("name") or userid,
-                      department=data.get("department") or [], position=data.get("position"))
-        db.session.add(staff)
-    return staff
-
-
 def start_session(userid, lifetime):
     """Record a new signed-in browser of userid; returns the id its cookie carries. Forgets sessions
     older than lifetime (their cookies have expired anyway)."""
@@ -95,11 +77,6 @@ def end_session(session_id):
     if session_id:
         db.session.execute(delete(StaffSession).where(StaffSession.id == session_id))
         db.session.commit()
-
-
-def roles_of(userid):
-    """The console roles granted to a member."""
-    return {row.role for row in db.session.scalars(db.select(Role).where(Role.userid == userid))}
 
 
 def grant_role(userid, role):

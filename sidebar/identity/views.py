@@ -4,7 +4,7 @@ from flask import (Blueprint, abort, current_app, jsonify, make_response, redire
 from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import wecom
-from ..web import render
+from ..web import private, render
 from ..wecom import WeComError, WeComUnavailable, signature_for
 from . import service
 from .auth import limit_logins, login_required, not_logged_in, signed_in_userid
@@ -27,9 +27,8 @@ def entry():
         signed = signature_for(wecom().agent_ticket(), own_url)
     except WeComError:  # the page asks /jssdk/signature itself, and says so if WeCom is down
         signed = None
-    response = make_response(render_template("identity/shell.html", signed_url=own_url, signed=signed))
-    response.headers["Cache-Control"] = "no-store"  # a signature with its time, and the CSRF token
-    return response
+    # a signature with its time, and the CSRF token: kept by no cache
+    return private(make_response(render_template("identity/shell.html", signed_url=own_url, signed=signed)))
 
 
 @bp.get("/auth/callback")

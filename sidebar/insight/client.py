@@ -5,33 +5,25 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
+from ..domain.access import NotVisible, find_follow, roles_of, same_branch, staff_names
+from ..domain.directory import ensure_staff
+from ..domain.facts import ADD_WAYS, PROFILE_GROUP, STAGE_LABELS, Risk, is_dormant, profile_of, risk_of
 from ..extensions import db
-from ..identity.service import ensure_staff, roles_of
 from ..masking import mask_account, mask_mobile
 from ..materials.tracking import shares_for_contact
 from ..models import STAGES, AssetSnapshot, ClientProfile, ClientView, Follow, FollowUpNote, china_day, china_today
 from ..wecom import WeComError
 from . import charts
-from .service import ADD_WAYS, NotVisible, find_follow, staff_names
 
-DORMANT_AFTER = timedelta(days=180)
 TREND_DAYS = 90
 NOTES_SHOWN = 20
 NOTE_MAX = 1000
 
-PROFILE_GROUP = "客户画像"  # the corp tag group that mirrors profile tags into WeCom (sync/tags.py)
-STAGE_LABELS = {"added": "添加", "registered": "注册", "applying": "开户中", "opened": "已开户",
-                "funded": "已入金", "traded": "已交易"}
-RISK_LABELS = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4": "积极型", "C5": "激进型"}
-NO_VALID_ASSESSMENT = "无有效测评"  # missing or expired: one wording on every page (README, glossary)
-
-# Built once (see service.ACTIVE_FOLLOW).
+# Built once (see domain.access.ACTIVE_FOLLOW).
 LATEST_NOTES = (db.select(FollowUpNote).where(FollowUpNote.external_userid == bindparam("external_userid"))
                 .order_by(FollowUpNote.created_at.desc(), FollowUpNote.id.desc()).limit(NOTES_SHOWN))
 ACTIVE_FOLLOWS = db.select(Follow).options(joinedload(Follow.contact)).where(
     Follow.external_userid == bindparam("external_userid"), Follow.ended_at.is_(None))
-PROFILE_OF = (db.select(ClientProfile).where(ClientProfile.external_userid == bindparam("external_userid"))
-              .order_by(ClientProfile.updated_at.desc()).limit(1))
 ASSET_SERIES = (db.select(AssetSnapshot.day, AssetSnapshot.total_assets)
                 .where(AssetSnapshot.account_id == bindparam("account_id"), AssetSnapshot.day > bindparam("since"))
                 .order_by(AssetSnapshot.day))
@@ -53,21 +45,6 @@ class Step:
     label: str
     day: date | None
     state: str  # done, current, todo
-
-
-@dataclass
-class Risk:
-    """The client's suitability class as it counts today."""
-
-    level: str | None
-    label: str
-    expires: date | None
-    status: str  # valid, expired, missing
-
-    @property
-    def effective(self):
-        """The class a share check may use: None when missing or expired."""
-        return self.level if self.status == "valid" else None
 
 
 @dataclass
@@ -189,27 +166,6 @@ def journey(follow, profile):
     return [*stages[:at], added, *stages[at:]]
 
 
-def is_dormant(profile, today):
-    """沉睡: a funded client with no trade for 180 days (or never, 180 days after funding)."""
-    if profile is None or profile.stage not in ("funded", "traded"):
-        return False
-    funded = (profile.stage_dates or {}).get("funded")
-    last = profile.last_trade_date or (date.fromisoformat(funded) if funded else None)
-    return last is not None and today - last > DORMANT_AFTER
-
-
-def risk_of(profile, today):
-    """The risk class with its status: an expired or missing assessment counts as unknown."""
-    level = profile.risk_level if profile else None
-    expires = profile.risk_expires if profile else None
-    if not level:
-        return Risk(None, NO_VALID_ASSESSMENT, expires, "missing")
-    label = f"{level} {RISK_LABELS[level]}"
-    if expires is not None and expires < today:
-        return Risk(level, label, expires, "expired")
-    return Risk(level, label, expires, "valid")
-
-
 def _viewable_follow(client, viewer, external_userid):
     """(follow, read_only): the viewer's own follow, or a branch advisor's for a manager."""
     try:
@@ -232,11 +188,7 @@ def _branch_follow(client, manager, external_userid):
     """An active follow of the contact by an advisor in one of the manager's departments."""
     follows = db.session.scalars(db.select(Follow).where(
         Follow.external_userid == external_userid, Follow.ended_at.is_(None))).all()
-    branch = set(ensure_staff(client, manager).department or [])
-    for follow in follows:
-        if branch & set(ensure_staff(client, follow.userid).department or []):
-            return follow
-    return None
+    return next((follow for follow in follows if same_branch(client, manager, follow.userid)), None)
 
 
 def _staff_name(client, userid):
@@ -246,11 +198,6 @@ def _staff_name(client, userid):
     except WeComError:
         db.session.rollback()
         return userid
-
-
-def profile_of(external_userid):
-    """The linked trading account, the most recently updated if there are several."""
-    return db.session.scalar(PROFILE_OF, {"external_userid": external_userid})
 
 
 def _series(profile, today):

@@ -3,22 +3,20 @@
 Everything comes from local data in a fixed number of queries, whatever the group's size: the
 members, the trading accounts matched to them, the viewer's follows, the group's daily snapshots.
 """
-from collections import Counter, namedtuple
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from itertools import groupby
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import or_, select
 
 from .. import versions
+from ..domain.access import roles_of, staff_names
+from ..domain.facts import NO_VALID_ASSESSMENT, Risk, is_dormant, members_with_profiles, risk_of
 from ..extensions import db
-from ..identity.service import roles_of
-from ..models import (RISK_LEVELS, ClientProfile, Follow, GroupChat, GroupMember, GroupSnapshot, Staff, china_day,
+from ..models import (RISK_LEVELS, Follow, GroupChat, GroupMember, GroupSnapshot, Staff, china_day,
                       china_today, utcnow)
 from . import charts
-from .client import NO_VALID_ASSESSMENT, Risk, is_dormant, risk_of
-from .service import staff_names
 
 MEMBER_LIMIT = 500  # WeCom's cap on a customer group
 MOVEMENT_DAYS = 7
@@ -39,20 +37,6 @@ ORDER = {key: index for index, key in enumerate(FILTERS)}  # the member list's o
 RISK_CLASSES = {**{level: level for level in RISK_LEVELS}, "unknown": NO_VALID_ASSESSMENT}
 WINDOWS = {"30": ("近30天", 30), "90": ("近90天", 90), "all": ("建群以来", None)}
 DEFAULT_WINDOW = "90"
-
-MEMBER_COLUMNS = (GroupMember.chat_id, GroupMember.member_id, GroupMember.type, GroupMember.name,
-                  GroupMember.group_nickname, GroupMember.unionid, GroupMember.is_admin, GroupMember.joined_at,
-                  GroupMember.left_at)
-# Read in the same row as the member: a matched member's row serves as its profile too.
-PROFILE_COLUMNS = (ClientProfile.account_id, ClientProfile.external_userid,
-                   ClientProfile.unionid.label("profile_unionid"), ClientProfile.stage, ClientProfile.stage_dates,
-                   ClientProfile.risk_level, ClientProfile.risk_expires, ClientProfile.total_assets,
-                   ClientProfile.last_trade_date)
-# A plain named tuple per row: reading a field of SQLAlchemy's Row costs ~20× more, and the panel reads
-# a dozen fields of each of up to 500 members several times.
-MemberWithProfile = namedtuple("MemberWithProfile",
-                               [column.key for column in (*MEMBER_COLUMNS, *PROFILE_COLUMNS)] + ["followed"])
-
 
 class InvalidChoice(ValueError):
     """A window or member filter the panel does not offer."""
@@ -198,7 +182,7 @@ def group_panel(group, viewer, window=DEFAULT_WINDOW, stage="", show_all=False, 
     today = today or china_today()
     chat_id = group.chat_id
     since = utcnow() - timedelta(days=MOVEMENT_DAYS)
-    matched = _members_with_profiles([GroupMember.chat_id == chat_id,
+    matched = members_with_profiles([GroupMember.chat_id == chat_id,
                                       or_(GroupMember.left_at.is_(None), GroupMember.left_at >= since)], viewer)
     rows = [row for row, _ in matched]
     current = [row for row in rows if row.left_at is None]
@@ -233,7 +217,7 @@ def compositions(chat_ids, today=None):
     """chat_id -> Composition of each group's current members, in one query whatever the sizes."""
     today = today or china_today()
     by_group = {chat_id: ([], {}) for chat_id in chat_ids}
-    for row, profile in _members_with_profiles([GroupMember.chat_id.in_(chat_ids), GroupMember.left_at.is_(None)]):
+    for row, profile in members_with_profiles([GroupMember.chat_id.in_(chat_ids), GroupMember.left_at.is_(None)]):
         members, profiles = by_group[row.chat_id]
         members.append(row)
         if profile is not None:
@@ -258,15 +242,6 @@ def compose(current, profiles, today):
         result.funded += profile.stage in ("funded", "traded")
         result.client_assets += profile.total_assets or ZERO
     return result
-
-
-def client_members(chat_id):
-    """(member row, profile) of each current external member matched to a trading account.
-
-    For checks that need every client of a group (e.g. suitability before a share to the group).
-    """
-    return [(row, profile) for row, profile in _members_with_profiles(
-        [GroupMember.chat_id == chat_id, GroupMember.left_at.is_(None), GroupMember.type == 2]) if profile is not None]
 
 
 # -- conversion -----------------------------------------------------------------------------------
@@ -374,35 +349,6 @@ def _openable(viewer, chat_id, current):
 
 
 # -- queries and small helpers --------------------------------------------------------------------
-
-def _members_with_profiles(conditions, viewer=None):
-    """(member row, matched profile or None) of the members meeting the conditions, in one query.
-
-    A member's profile is the account linked to their contact, else the one carrying their unionid
-    (how prospects nobody follows, never fetched as contacts, are recognised); the newest one wins.
-    With a viewer, each row also says whether the viewer follows that member (`followed`).
-    """
-    followed = (select(Follow.id).where(Follow.userid == viewer, Follow.external_userid == GroupMember.member_id,
-                                        Follow.ended_at.is_(None)).exists() if viewer else false())
-    matches = and_(GroupMember.type == 2, or_(ClientProfile.external_userid == GroupMember.member_id,
-                                              ClientProfile.unionid == GroupMember.unionid))
-    rows = db.session.execute(
-        select(*MEMBER_COLUMNS, *PROFILE_COLUMNS, followed.label("followed"))
-        .outerjoin(ClientProfile, matches).where(*conditions)
-        .order_by(GroupMember.id, ClientProfile.updated_at, ClientProfile.account_id))
-    rows = map(MemberWithProfile._make, rows)
-    return [_matched(list(same)) for _, same in groupby(rows, key=lambda row: (row.chat_id, row.member_id))]
-
-
-def _matched(rows):
-    """(member row, profile or None) from one member's rows, oldest profile first."""
-    member = rows[0]
-    linked = [row for row in rows if row.account_id is not None and row.external_userid == member.member_id]
-    by_unionid = [row for row in rows if row.account_id is not None and member.unionid is not None
-                  and row.profile_unionid == member.unionid]
-    profile = (linked or by_unionid or [None])[-1]
-    return member, profile
-
 
 def _is_member(group, current, userid):
     """Owner or current staff member: the viewer is in the group, not seeing it as a branch manager."""

@@ -7,7 +7,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import insert, or_, select, update
 
-from ..extensions import commit_upsert, db
+from ..database import commit_upsert
+from ..extensions import db
 from ..models import ClientProfile, GroupChat, GroupMember, GroupSnapshot, china_today, utcnow
 from .group import compositions
 

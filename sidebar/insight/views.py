@@ -2,11 +2,12 @@
 from flask import Blueprint, abort, g, redirect, request, url_for
 
 from .. import fragments
+from ..domain import access
 from ..extensions import wecom
 from ..identity.auth import login_required
 from ..models import china_today
 from ..web import private, render, wants_fragment
-from . import client, service
+from . import client
 from . import group as group_insight
 
 bp = Blueprint("insight", __name__, url_prefix="/sidebar")
@@ -35,8 +36,6 @@ def add_note(external_userid):
         client.add_note(wecom(), g.userid, external_userid, request.form.get("body"))
     except client.InvalidNote as invalid:
         error = str(invalid)
-    except service.NotVisible:
-        abort(404)
     except client.NotAllowed:
         abort(403, "负责人视图为只读，不能添加跟进记录")
     if not wants_fragment():
@@ -79,7 +78,7 @@ def _group_view(page, chat_id):
     listed = page == "insight/group_members.html" or any(args.get(name) for name in ("stage", "q", "show"))
     choices = (args.get("window", group_insight.DEFAULT_WINDOW), args.get("stage", ""), args.get("show") == "all",
                args.get("q", "").strip()[:50], listed)
-    group = _authorised(service.find_group, chat_id)
+    group = _authorised(access.find_group, chat_id)
 
     def rendered():
         """The panel as the group's data is now."""
@@ -97,10 +96,5 @@ def _group_view(page, chat_id):
 
 
 def _authorised(build, object_id):
-    """Build a panel for the signed-in advisor, mapping domain errors to 404/503."""
-    try:
-        return build(wecom(), g.userid, object_id)
-    except service.NotVisible:
-        abort(404)
-    except service.Unavailable:
-        abort(503, "企业微信暂时无法访问，还没打开过的聊天暂时无法识别；打开过的客户和客户群仍可查看、记录跟进")
+    """Build a panel for the signed-in advisor (NotVisible and Unavailable answer 404/503, web.py)."""
+    return build(wecom(), g.userid, object_id)

@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, true, update
 
-from ..extensions import db, upsert
+from ..database import upsert
+from ..extensions import db
 from ..models import JobRun, JobState, JobWorker, utcnow
 from ..sync.full import SyncFailed
 from ..wecom import WeComError

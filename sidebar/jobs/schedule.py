@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
 from ..models import CHINA
-from .trading_days import is_trading_day
+from ..domain.calendar import as_utc, from_utc, is_trading_day  # noqa: F401  (as_utc, from_utc: the jobs' clock)
 
 LOOK_AHEAD_DAYS = 20  # the longest exchange closure (Spring Festival and its weekends) is about ten days
 
@@ -56,12 +56,3 @@ def every(minutes):
     """Every `minutes` minutes from the hour (a divisor of 60)."""
     return Schedule(minutes=tuple(range(0, 60, minutes)))
 
-
-def as_utc(moment):
-    """An aware moment as the naive UTC datetime the database keeps."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def from_utc(naive):
-    """A naive UTC datetime from the database as an aware moment."""
-    return naive.replace(tzinfo=timezone.utc)

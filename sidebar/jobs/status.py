@@ -9,7 +9,7 @@ from ..models import JobRun, JobState, TradingClosure, china_today, utcnow
 from . import runs
 from .schedule import as_utc, from_utc
 from .tasks import JOBS, TASKS
-from .trading_days import calendar_covers, is_trading_day, next_trading_day
+from ..domain.calendar import calendar_covers, is_trading_day, next_trading_day
 
 FAILURES_SHOWN = 50
 LABELS = {**{name: job.label for name, job in JOBS.items()}, **{name: task.label for name, task in TASKS.items()}}

@@ -52,7 +52,7 @@ class Job:
 
 def _pace():
     """Seconds between WeCom calls in bulk work (SYNC_PACE_SECONDS; tests set 0)."""
-    return current_app.config.get("SYNC_PACE_SECONDS")
+    return current_app.config["SYNC_PACE_SECONDS"]
 
 
 # -- tasks --------------------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def due(now, sent):
 
 def register(huey, app):
     """Register every task, and the runner of periodic jobs, on huey for app; returns them by name."""
-    scale = app.config.get("JOB_RETRY_SCALE", 1)  # tests shorten the delays
+    scale = app.config["JOB_RETRY_SCALE"]  # tests shorten the delays
     registered = {name: huey.task(name=name, context=True, retries=task.retries, retry_delay=task.delay * scale,
                                   retry_backoff=task.backoff)(_queued(app, name, task.run))
                   for name, task in TASKS.items()}
@@ -221,6 +221,6 @@ def _work(app, job, name, run_id, holder, task):
 def enqueue_periodic(queue, name, tick):
     """Enqueue job name's run for tick, with the job's retries."""
     job = JOBS[name]
-    scale = queue.app.config.get("JOB_RETRY_SCALE", 1)
+    scale = queue.app.config["JOB_RETRY_SCALE"]
     return queue.enqueue("periodic", name, tick, job.retries, retries=job.retries, retry_delay=job.delay * scale,
                          retry_backoff=2)

@@ -4,9 +4,8 @@ suitability class (适当性) as it counts today. Authorisation and matching are
 import re
 from dataclasses import dataclass, field
 
-from ..insight.client import profile_of, risk_of
-from ..insight.group import client_members
-from ..insight.service import ID_PATTERN, NotVisible, find_follow, find_group, in_group
+from ..domain.access import ID_PATTERN, NotVisible, find_follow, find_group, in_group
+from ..domain.facts import client_members, profile_of, risk_of
 
 TARGET = re.compile(r"(contact|group):(.+)")
 

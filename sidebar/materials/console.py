@@ -3,10 +3,9 @@ from functools import wraps
 
 from flask import Blueprint, Response, abort, g, redirect, request, stream_with_context, url_for
 
+from ..domain.access import branch_staff, roles_of, staff_names
 from ..extensions import csrf, db, wecom
 from ..identity.auth import login_required
-from ..identity.service import roles_of
-from ..insight.service import branch_staff, staff_names
 from ..models import KIND_LABELS, Staff, china_today
 from ..params import choice_arg, date_arg, int_arg, text_arg
 from ..web import private, render
@@ -20,7 +19,7 @@ MB = 1024 * 1024
 MAX_FORM = 31 * MB  # a 20 MB file, a 10 MB cover, and the text fields
 EDITORS, REVIEWERS, ANYONE = ("content",), ("compliance",), ("content", "compliance", "manager")
 ROLE_LABELS = {"content": "内容运营", "compliance": "合规", "manager": "负责人", "operator": "运营"}
-# Who sees the whole firm's shares; a manager sees the advisors of their branch (insight.service.branch_staff).
+# Who sees the whole firm's shares; a manager sees the advisors of their branch (domain.access.branch_staff).
 FIRM_AUDIT, FIRM_FIGURES = ("compliance",), ("compliance", "content")
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased, selectinload
 
-from ..extensions import db, upsert
+from ..database import upsert
+from ..extensions import db
 from ..models import Material, MaterialVersion, StoredFile, VersionEditor, utcnow
 from . import search
 

@@ -7,15 +7,20 @@ share in any other way.
 import secrets
 from dataclasses import dataclass
 
+from blinker import Namespace
 from sqlalchemy import update
 
+from ..domain.access import NotVisible
 from ..extensions import db
-from ..insight.service import NotVisible
 from ..models import Material, MaterialVersion, Share, china_today, utcnow
 from ..models.materials import SHARE_RESULTS
 from ..wecom import WeComError
 from .audience import audience_for
 from .media import media_id_for
+
+# A prepared share's result was reported: features that sent through the share path (SOP tasks)
+# listen here, so the library knows none of them.
+share_reported = Namespace().signal("share-reported")
 
 MEDIA_KINDS = ("image", "video", "file")
 CLASS_WORDS = {None: "无有效测评"}

@@ -110,7 +110,7 @@ def opens_of(share_id):
     return db.select(func.count(LinkOpen.id)).where(LinkOpen.share_id == share_id).scalar_subquery()
 
 
-# Built once, as the client panel's other statements (see insight/service.ACTIVE_FOLLOW).
+# Built once, as the client panel's other statements (see domain/access.ACTIVE_FOLLOW).
 SHARES_TO_CONTACT = (
     db.select(MaterialVersion.title, Material.kind, func.coalesce(Staff.name, Share.advisor),
               func.coalesce(Share.result_at, Share.created_at), opens_of(Share.id), Share.first_opened_at)

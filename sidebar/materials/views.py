@@ -3,11 +3,10 @@ from flask import Blueprint, abort, g, jsonify, redirect, request, session, url_
 
 from ..extensions import wecom
 from ..identity.auth import login_required, public_url
-from ..insight.service import NotVisible, Unavailable
 from ..models import KIND_LABELS, china_today
 from ..params import choice_arg, text_arg
 from ..ratelimit import enforce
-from ..web import render
+from ..web import private, render
 from . import library, sharing, tracking
 from .files import send_stored, stored_file
 from .forms import CATEGORIES
@@ -21,14 +20,9 @@ LINK_LIMIT, LINK_WINDOW = 60, 60  # opens per client network (/24) per minute
 @login_required
 def browse():
     """The library, for the chat it is opened for (`chat=contact:…|group:…`), searchable."""
-    try:
-        page = library.browse(wecom(), g.userid, request.args.get("chat") or None, text_arg("q", 50),
-                              choice_arg("category", CATEGORIES), choice_arg("kind", KIND_LABELS), china_today())
-    except NotVisible:
-        abort(404)
-    except Unavailable:
-        abort(503, "企业微信暂时无法访问，还没打开过的聊天暂时无法识别；打开过的客户和客户群仍可查看、记录跟进")
-    return _private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=CATEGORIES))
+    page = library.browse(wecom(), g.userid, request.args.get("chat") or None, text_arg("q", 50),
+                          choice_arg("category", CATEGORIES), choice_arg("kind", KIND_LABELS), china_today())
+    return private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=CATEGORIES))
 
 
 @bp.get("/sidebar/materials/<int:material_id>/thumb")
@@ -48,10 +42,6 @@ def share(material_id):
     try:
         prepared = sharing.prepare_share(wecom(), storage(), g.userid, material_id, request.form.get("target"),
                                          _links)
-    except NotVisible:
-        abort(404)
-    except Unavailable:
-        abort(503, "企业微信暂时无法访问，还没打开过的聊天暂时无法识别；打开过的客户和客户群仍可查看、记录跟进")
     except sharing.Blocked as blocked:
         return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
     except sharing.ShareFailed:
@@ -72,10 +62,7 @@ def report(share_id):
         abort(404)
     except sharing.AlreadyReported:
         return jsonify(error="该发送的结果已记录，不能更改"), 409
-    if share.task_id:  # an SOP task's message: the task is done when its whole batch was sent
-        from ..sop.tasks import reported
-
-        reported(share)
+    sharing.share_reported.send(share)  # an SOP task's message: the task is done when its batch was sent
     return jsonify(share_id=share.id, status=share.status)
 
 
@@ -126,9 +113,3 @@ def _limit_rate():
     """429 when one client network opens links too fast (the key keeps no whole address)."""
     network = tracking.network_of(request.remote_addr) or "unknown"
     enforce(f"r:{network}", LINK_LIMIT, LINK_WINDOW)
-
-
-def _private(response):
-    """Client data must not be kept by the browser or any cache on the way."""
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -1,7 +1,7 @@
 """The console's SOP pages: the plans, one plan with its review actions and figures (/console/sop/…)."""
 from flask import Blueprint, abort, g, redirect, request, url_for
 
-from ..insight.service import staff_names
+from ..domain.access import staff_names
 from ..materials.console import role_required
 from ..web import private, render
 from . import figures, review

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..identity.service import grant_role
-from ..jobs.schedule import as_utc
-from ..jobs.trading_days import trading_days
+from ..domain.calendar import as_utc
+from ..domain.calendar import trading_days
 from ..models import CHINA, Material, MaterialVersion, SopPlan, SopTarget, SopTask, utcnow
 from . import plans as plan_file
 from . import review

@@ -9,8 +9,9 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from ..extensions import db, upsert
-from ..jobs.schedule import from_utc
+from ..database import upsert
+from ..extensions import db
+from ..domain.calendar import from_utc
 from ..models import CHINA, SopReminder, SopTask
 
 

@@ -13,11 +13,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..insight.service import NotVisible
+from ..domain.access import NotVisible
 from ..materials import sharing
 from ..materials.audience import audience_for
 from ..models import CHINA, ExternalContact, Follow, Material, Share, SopTask, Staff, china_today, utcnow
-from ..jobs.schedule import as_utc
+from ..domain.calendar import as_utc
 from .tick import expires_at
 
 REASON_MAX = 200
@@ -170,8 +170,11 @@ def _block(task, reason):
     db.session.commit()
 
 
+@sharing.share_reported.connect
 def reported(share):
     """After the page reported a share of a task: the task is done when its whole batch was sent."""
+    if not share.task_id:
+        return None
     task = db.session.get(SopTask, share.task_id)
     if task is None or task.status != "open" or task.batch_from is None:
         return None

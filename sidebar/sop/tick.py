@@ -21,11 +21,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 
-from ..extensions import db, upsert
-from ..insight.client import DORMANT_AFTER
+from ..database import upsert
+from ..extensions import db
+from ..domain.facts import DORMANT_AFTER
 from ..models import CHINA, STAGES, ClientProfile, Follow, GroupChat, SopPlan, SopTarget, SopTask, Staff
-from ..jobs.schedule import as_utc, from_utc
-from ..jobs.trading_days import is_trading_day
+from ..domain.calendar import as_utc, from_utc
+from ..domain.calendar import is_trading_day
 from ..queue import enqueue
 from . import reminders
 from .plans import parse_moment

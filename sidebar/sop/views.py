@@ -3,7 +3,7 @@ from flask import Blueprint, abort, g, jsonify, make_response, render_template, 
 
 from ..extensions import wecom
 from ..identity.auth import login_required
-from ..insight.service import NotVisible, Unavailable, staff_names
+from ..domain.access import NotVisible, Unavailable, staff_names
 from ..materials import sharing
 from ..materials.storage import storage
 from ..materials.views import _links

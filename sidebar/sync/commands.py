@@ -104,7 +104,7 @@ def _number(text):
 
 def _push_imported_tags(accounts):
     """After an import, mirror the imported clients' profile tags to WeCom; a failure only warns."""
-    if not current_app.config.get("PUSH_TAGS_AFTER_IMPORT", True):
+    if not current_app.config["PUSH_TAGS_AFTER_IMPORT"]:
         return
     try:
         result = tags.push_imported(wecom(), accounts, pace=_pace())
@@ -155,7 +155,7 @@ class _Bars:
 
 def _pace():
     """Seconds between WeCom calls in bulk work (SYNC_PACE_SECONDS; tests set 0)."""
-    return current_app.config.get("SYNC_PACE_SECONDS")
+    return current_app.config["SYNC_PACE_SECONDS"]
 
 
 def _since(ctx, param, value):

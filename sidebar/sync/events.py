@@ -5,17 +5,15 @@ irrelevant and a repeat harmless. The one thing done before asking WeCom is endi
 delete event names, so that advisor's access goes at once, even if WeCom cannot be reached (a
 re-fetch that still lists the relation brings it back).
 """
+from ..domain.directory import dismiss_group, end_follows, store_contact, store_group
 from ..extensions import db
-from ..wecom import WeComError
-from .store import dismiss_group, end_follows, store_contact, store_group
+from ..wecom import WeComError, errors
 from .tags import refresh_corp_tags
 
 CONTACT_EVENT = "change_external_contact"
 CHAT_EVENT = "change_external_chat"
 TAG_EVENT = "change_external_tag"
 ENDING = ("del_follow_user", "del_external_contact")
-CONTACT_GONE = (84061, 40096)  # no relation with anyone any more / unknown contact
-GROUP_GONE = 40050
 
 
 def handle(client, fields, refreshed=None):
@@ -65,7 +63,7 @@ def refresh_contact(client, external_userid):
         store_contact(client.get_external_contact(external_userid))
     except WeComError as error:
         db.session.rollback()
-        if error.errcode not in CONTACT_GONE:
+        if error.errcode not in errors.CONTACT_GONE:
             raise
         end_follows(external_userid)
 
@@ -76,7 +74,7 @@ def refresh_group(client, chat_id):
         store_group(client.get_group_chat(chat_id))
     except WeComError as error:
         db.session.rollback()
-        if error.errcode != GROUP_GONE:
+        if error.errcode != errors.GROUP_GONE:
             raise
         dismiss_group(chat_id)
 

@@ -11,20 +11,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, or_, select
 
+from ..domain.directory import (assign, contact_values, dismiss_group, end_follows, follow_values, has_changes,
+                                staff_values, store_contact, store_group)
+from ..domain.linking import link_profiles, normalise_mobile
 from ..extensions import db
 from ..models import (ClientProfile, ContactMobile, CorpTag, ExternalContact, Follow, GroupChat, Staff, SyncRun, SyncSeen,
                       utcnow)
-from ..wecom import WeComError
+from ..wecom import WeComError, errors
 from .pacing import Pacer
-from .profiles import link_profiles, normalise_mobile
-from .store import (assign, contact_values, dismiss_group, end_follows, follow_values, has_changes, store_contact,
-                    store_group)
 from .tags import refresh_corp_tags
 
 PAGE = 100  # batch/get_by_user's maximum
 GROUP_PAGE = 1000  # groupchat/list's maximum
-GONE = (84061, 40096)  # no relation any more / no such contact
-GROUP_GONE = 40050
 PHASES = ("staff", "contacts", "group-list", "groups", "finish", "done")
 
 
@@ -147,8 +145,7 @@ def _sync_staff(client, pacer, run, result, progress):
             staff = Staff(userid=userid)
             db.session.add(staff)
             result.counts["staff_added"] += 1
-        assign(staff, {"name": data.get("name") or userid, "department": data.get("department") or [],
-                       "position": data.get("position") or None})
+        assign(staff, staff_values(userid, data))
         if has_changes():
             staff.fetched_at = utcnow()
             result.counts["staff_changed"] += 0 if staff in db.session.new else 1
@@ -332,7 +329,7 @@ def _refresh_group(client, pacer, chat_id, result):
     try:
         group = store_group(pacer.call(client.get_group_chat, chat_id), touch=False)
     except WeComError as error:
-        if error.errcode != GROUP_GONE:
+        if error.errcode != errors.GROUP_GONE:
             raise
         db.session.rollback()
         if dismiss_group(chat_id):
@@ -378,7 +375,7 @@ def _recheck_contact(client, pacer, external_userid, result):
     try:
         store_contact(pacer.call(client.get_external_contact, external_userid))
     except WeComError as error:
-        if error.errcode not in GONE:
+        if error.errcode not in errors.CONTACT_GONE:
             raise
         db.session.rollback()
         end_follows(external_userid)

@@ -7,26 +7,23 @@ match is found again).
 """
 import logging
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from ..extensions import commit_upsert, db
-from ..models import (EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, ContactMobile,
-                      ExternalContact, china_today, utcnow)
+from ..domain.linking import contact_matches, linked_contact, normalise_mobile
+from ..database import commit_upsert
+from ..extensions import db
+from ..models import EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, china_today, utcnow
 
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # rows per lookup and per commit: IN lists stay far below every database's parameter limit
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9]{4,32}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-MOBILE = re.compile(r"1[0-9]{10}")
-MOBILE_NOISE = re.compile(r"[\s\-()]")
-COUNTRY_PREFIX = re.compile(r"^(\+86|0086|86)(?=1[0-9]{10}$)")
 MIX_KEYS = ("stock", "fund", "wealth", "cash")
 MIX_TOLERANCE = 0.02
 MAX_TAGS, MAX_TAG_LENGTH = 20, 32
@@ -52,14 +49,6 @@ class ImportResult:
 
 class RowError(ValueError):
     """Why one row is refused; the message starts with the field it is about."""
-
-
-def normalise_mobile(value):
-    """A mainland mobile as its 11 digits (spaces, dashes, +86 dropped), or None if it is not one."""
-    if not isinstance(value, str):
-        return None
-    digits = COUNTRY_PREFIX.sub("", MOBILE_NOISE.sub("", value))
-    return digits if MOBILE.fullmatch(digits) else None
 
 
 # -- import ---------------------------------------------------------------------------------------
@@ -122,7 +111,7 @@ def _store(profiles, today):
 def _write_chunk(profiles, today):
     """Upsert the profiles and asset snapshots of one chunk of valid rows."""
     stored = _stored_profiles({p["account_id"] for p in profiles})
-    matches = _contact_matches({p["unionid"] for p in profiles}, {p["mobile"] for p in profiles})
+    matches = contact_matches({p["unionid"] for p in profiles}, {p["mobile"] for p in profiles})
     states = {}
     for profile in profiles:  # in order: a later row for the same account wins
         before = states.get(profile["account_id"]) or stored.get(profile["account_id"])
@@ -143,7 +132,7 @@ def _next_state(before, profile, matches, today):
     before = before or {}
     state = {name: profile[name] for name in PROFILE_COLUMNS}
     state["stage_dates"] = _merged_stage_dates(before.get("stage_dates"), profile, today)
-    state["external_userid"] = (_linked_contact(profile["unionid"], profile["mobile"], matches)
+    state["external_userid"] = (linked_contact(profile["unionid"], profile["mobile"], matches)
                                 or before.get("external_userid"))
     return state
 
@@ -191,57 +180,6 @@ def _save_snapshots(profiles):
         db.session.execute(insert(AssetSnapshot), new)
     if changed:
         db.session.execute(update(AssetSnapshot), changed)
-
-
-# -- linking to WeCom contacts --------------------------------------------------------------------
-
-def link_profiles(contact):
-    """Link the profiles naming this contact's unionid or a mobile noted for it; the caller commits."""
-    mobiles = db.session.scalars(select(ContactMobile.mobile).where(
-        ContactMobile.external_userid == contact.external_userid)).all()
-    conditions = [ClientProfile.unionid == contact.unionid] if contact.unionid else []
-    if mobiles:
-        conditions.append(ClientProfile.mobile.in_(mobiles))
-    if not conditions:
-        return 0
-    profiles = db.session.execute(select(
-        ClientProfile.account_id, ClientProfile.unionid, ClientProfile.mobile,
-        ClientProfile.external_userid).where(or_(*conditions))).all()
-    matches = _contact_matches({p.unionid for p in profiles}, {p.mobile for p in profiles})
-    changes = []
-    for profile in profiles:
-        linked = _linked_contact(profile.unionid, profile.mobile, matches)
-        if linked and linked != profile.external_userid:
-            changes.append({"account_id": profile.account_id, "external_userid": linked,
-                            "updated_at": utcnow()})
-    if changes:
-        db.session.execute(update(ClientProfile), changes)
-    return len(changes)
-
-
-def _contact_matches(unionids, mobiles):
-    """Who could be meant: unionid -> {external_userid} and mobile -> {external_userid}."""
-    by_unionid, by_mobile = defaultdict(set), defaultdict(set)
-    unionids, mobiles = unionids - {None}, mobiles - {None}
-    if unionids:
-        for unionid, external_userid in db.session.execute(select(
-                ExternalContact.unionid, ExternalContact.external_userid).where(
-                ExternalContact.unionid.in_(unionids))):
-            by_unionid[unionid].add(external_userid)
-    if mobiles:
-        for mobile, external_userid in db.session.execute(select(
-                ContactMobile.mobile, ContactMobile.external_userid).where(ContactMobile.mobile.in_(mobiles))):
-            by_mobile[mobile].add(external_userid)
-    return by_unionid, by_mobile
-
-
-def _linked_contact(unionid, mobile, matches):
-    """The one contact with this unionid, else the one contact that noted this mobile, else None."""
-    by_unionid, by_mobile = matches
-    for candidates in (by_unionid.get(unionid), by_mobile.get(mobile)):
-        if candidates and len(candidates) == 1:  # two contacts sharing a number: guessing would mislink
-            return next(iter(candidates))
-    return None
 
 
 # -- validation -----------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Text, cast, delete, select
 
+from ..domain.facts import PROFILE_GROUP, STAGE_LABELS, risk_of
 from ..extensions import db
-from ..insight.client import PROFILE_GROUP, STAGE_LABELS, risk_of
 from ..models import ClientProfile, CorpTag, Follow, SyncRun, china_today, utcnow
 from ..wecom import WeComError
 from .pacing import Pacer, is_rate_limited

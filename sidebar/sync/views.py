@@ -17,19 +17,18 @@ csrf.exempt(bp)  # no browser session here to ride on: the bearer token authenti
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_PROFILES = 10_000
-IMPORT_LIMIT = (120, 60)  # requests per client address per minute; IMPORT_RATE_LIMIT overrides
 
 
 @bp.post("/client-profiles")
 def import_profiles():
     """Store a JSON array of client profiles; answer how many were accepted and why others were not."""
     # counted before the token check too: guessing tokens is as limited as importing
-    enforce(client_key("import"), *IMPORT_LIMIT, setting="IMPORT_RATE_LIMIT")
+    enforce(client_key("import"), *current_app.config["IMPORT_RATE_LIMIT"])
     _require_token()
     rows = _profile_rows()
     result = profiles.import_profiles(rows)
     record_for_accounts(result.accounts)  # the group panels' daily figures follow the new data at once
-    if current_app.config.get("PUSH_TAGS_AFTER_IMPORT", True) and result.accepted:
+    if current_app.config["PUSH_TAGS_AFTER_IMPORT"] and result.accepted:
         # in the worker; the nightly push-tags catches up on failure
         enqueue("import-tags", sorted(result.accounts))
     return jsonify(accepted=result.accepted, rejected=result.rejected)

@@ -5,6 +5,8 @@ BUSY = -1
 TOKEN_INVALID = 40014
 TOKEN_EXPIRED = 42001
 RATE_LIMITED = (45009, 45033)
+CONTACT_GONE = (84061, 40096)  # no relation with anyone any more / unknown contact
+GROUP_GONE = 40050  # unknown group: dismissed
 
 
 class WeComError(Exception):

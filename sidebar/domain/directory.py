@@ -1,9 +1,11 @@
-"""Write WeCom's answers into the local copy: upserts, and relations ended rather than deleted."""
+"""The local copy of WeCom's directory: contacts, groups and staff written from WeCom's answers (upserts,
+relations ended rather than deleted). The one home of storing them, for the panels and the sync alike."""
 from sqlalchemy import delete, insert
 
-from ..extensions import commit_upsert, db
-from ..models import ContactMobile, ExternalContact, Follow, GroupChat, GroupMember, from_epoch, utcnow
-from .profiles import link_profiles, normalise_mobile
+from ..database import commit_upsert
+from ..extensions import db
+from ..models import ContactMobile, ExternalContact, Follow, GroupChat, GroupMember, Staff, from_epoch, utcnow
+from .linking import link_profiles, normalise_mobile
 
 
 def store_contact(payload):
@@ -159,3 +161,27 @@ def dismiss_group(chat_id):
     group.dismissed_at = utcnow()
     db.session.commit()
     return True
+
+
+def ensure_staff(wecom, userid):
+    """The member's record, fetched from WeCom (user/get) only the first time.
+
+    Two sidebars of a new member logging in at once both insert it: the later one finds it instead.
+    """
+    return db.session.get(Staff, userid) or commit_upsert(_add_staff, wecom, userid)
+
+
+def _add_staff(wecom, userid):
+    """Fetch and add the member, unless another login stored them meanwhile (uncommitted)."""
+    staff = db.session.get(Staff, userid)
+    if staff is None:
+        staff = Staff(userid=userid)
+        db.session.add(staff)
+        assign(staff, staff_values(userid, wecom.get_user(userid)))
+    return staff
+
+
+def staff_values(userid, data):
+    """Staff columns from a user/get answer."""
+    return {"name": data.get("name") or userid, "department": data.get("department") or [],
+            "position": data.get("position") or None}

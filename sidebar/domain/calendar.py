@@ -6,7 +6,7 @@ chinesecalendar (maintained, a small table), loaded only when first asked — we
 for it. Unscheduled closures (a typhoon, a national day of mourning) are added in /console/jobs.
 """
 import logging
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -65,3 +65,13 @@ def _holiday(day):
             log.warning("chinesecalendar has no holidays for %d yet: upgrade it, or add closures in "
                         "/console/jobs; until then every weekday counts as a trading day", day.year)
         return False
+
+
+def as_utc(moment):
+    """An aware moment as the naive UTC datetime the database keeps."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def from_utc(naive):
+    """A naive UTC datetime from the database as an aware moment."""
+    return naive.replace(tzinfo=timezone.utc)

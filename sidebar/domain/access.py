@@ -1,25 +1,21 @@
-"""Find the contact or group of the open chat, from local data, authorised for the advisor."""
+"""Access rules: may this advisor see this client or group. Local data first; WeCom asked once for what we
+may not know yet."""
 import re
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import bindparam, delete
 
-from ..extensions import db, upsert
-from ..identity.service import ensure_staff, roles_of
-from ..models import ExternalContact, Follow, GroupChat, GroupMember, Staff, WeComMiss, utcnow
+from ..database import upsert
+from ..extensions import db
+from ..models import ExternalContact, Follow, GroupChat, GroupMember, Role, Staff, WeComMiss, utcnow
 from ..ratelimit import enforce
-from ..sync.store import store_contact, store_group
 from ..wecom import WeComError, WeComUnavailable, errors
+from .directory import ensure_staff, store_contact, store_group
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
 REFETCH_AFTER = timedelta(minutes=5)  # a relation WeCom has not told us about yet may be new
 # and an id WeCom said it does not know is not asked about again sooner (every worker shares the answer)
-LOOKUP_LIMIT = (60, 60)  # WeCom lookups of chats we lack, per advisor per minute; LOOKUP_RATE_LIMIT overrides
-
-ADD_WAYS = {0: "未知来源", 1: "扫描二维码", 2: "搜索手机号", 3: "名片分享", 4: "群聊", 5: "手机通讯录",
-            6: "微信联系人", 8: "第三方应用", 9: "搜索邮箱", 10: "视频号", 16: "获客链接", 201: "内部成员共享",
-            202: "管理员/负责人分配"}
-
 
 # The panels' statements are built once, at import: building and keying a statement costs more
 # than running it on an index (~0.3 ms against ~0.2 ms a statement, bench/README.md).
@@ -43,7 +39,12 @@ class Unavailable(Exception):
     """Never seen locally and WeCom cannot be asked right now (503)."""
 
 
-def find_follow(client, userid, external_userid):
+def roles_of(userid):
+    """The console roles granted to a member."""
+    return {row.role for row in db.session.scalars(db.select(Role).where(Role.userid == userid))}
+
+
+def find_follow(wecom, userid, external_userid):
     """The advisor's active follow, from local data; ask WeCom once for what we may not know."""
     if not ID_PATTERN.fullmatch(external_userid or ""):
         raise NotVisible
@@ -51,7 +52,7 @@ def find_follow(client, userid, external_userid):
     if follow is None:
         contact = db.session.get(ExternalContact, external_userid)
         if _due_refetch(contact, "contact", external_userid):
-            _refetch(lambda: store_contact(client.get_external_contact(external_userid)),
+            _refetch(lambda: store_contact(wecom.get_external_contact(external_userid)),
                      userid, "contact", external_userid, known=contact is not None)
         # look again even without a fetch: a colleague's open may have stored it since the first look
         follow = _active_follow(userid, external_userid)
@@ -60,16 +61,16 @@ def find_follow(client, userid, external_userid):
     return follow
 
 
-def find_group(client, userid, chat_id):
+def find_group(wecom, userid, chat_id):
     """The live group if the viewer may see it, from local data; ask WeCom once for what we may not know."""
     if not ID_PATTERN.fullmatch(chat_id or ""):
         raise NotVisible
     group = db.session.get(GroupChat, chat_id)
-    if not _may_see_group(client, group, userid) and _due_refetch(group, "group", chat_id):
-        _refetch(lambda: store_group(client.get_group_chat(chat_id)), userid, "group", chat_id,
+    if not _may_see_group(wecom, group, userid) and _due_refetch(group, "group", chat_id):
+        _refetch(lambda: store_group(wecom.get_group_chat(chat_id)), userid, "group", chat_id,
                  known=group is not None)
         group = db.session.get(GroupChat, chat_id)
-    if not _may_see_group(client, group, userid):
+    if not _may_see_group(wecom, group, userid):
         raise NotVisible
     return group
 
@@ -88,29 +89,37 @@ def in_group(group, userid):
     return db.session.scalar(STAFF_IN_GROUP, {"chat_id": group.chat_id, "userid": userid}) is not None
 
 
-def manages_owner(client, userid, group):
-    """A branch manager (role `manager`) who shares a department with the group's owner."""
+def same_branch(wecom, manager, userid):
+    """Whether userid shares a WeCom department with the manager: the manager oversees their work."""
+    return bool(_departments(wecom, manager) & _departments(wecom, userid))
+
+
+def _departments(wecom, userid):
+    """The member's WeCom departments, fetched (user/get) the first time."""
+    return set(ensure_staff(wecom, userid).department or [])
+
+
+def manages_owner(wecom, userid, group):
+    """A branch manager (role `manager`) of the group owner's branch."""
     if group is None or group.dismissed_at is not None or "manager" not in roles_of(userid):
         return False
     try:
-        branch = set(ensure_staff(client, userid).department or [])
-        owner = set(ensure_staff(client, group.owner).department or [])
+        return same_branch(wecom, userid, group.owner)
     except WeComError:  # a member WeCom cannot describe right now sees nothing extra
         db.session.rollback()
         return False
-    return bool(branch & owner)
 
 
-def branch_staff(client, manager):
+def branch_staff(wecom, manager):
     """userids of the staff we know who share a WeCom department with the manager: whose work they oversee."""
-    branch = set(ensure_staff(client, manager).department or [])
+    branch = _departments(wecom, manager)
     rows = db.session.execute(db.select(Staff.userid, Staff.department)).tuples()
     return {userid for userid, department in rows if branch & set(department or [])}
 
 
-def _may_see_group(client, group, userid):
+def _may_see_group(wecom, group, userid):
     """Owner, admin, member, or the manager of the owner's branch."""
-    return in_group(group, userid) or manages_owner(client, userid, group)
+    return in_group(group, userid) or manages_owner(wecom, userid, group)
 
 
 def _due_refetch(row, kind, object_id):
@@ -125,7 +134,7 @@ def _due_refetch(row, kind, object_id):
 def _refetch(fetch_and_store, userid, kind, object_id, known):
     """Run a fetch, within the advisor's lookup limit (429 beyond it); WeCom's 'no such thing' means not
     visible and is remembered, an outage only matters if unknown."""
-    enforce(f"lookup:{userid}", *LOOKUP_LIMIT, setting="LOOKUP_RATE_LIMIT")
+    enforce(f"lookup:{userid}", *current_app.config["LOOKUP_RATE_LIMIT"])
     try:
         fetch_and_store()
     except WeComError as error:
