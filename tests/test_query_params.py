@@ -54,8 +54,13 @@ def site(library_app, world):
     token = re.search(r"/r/([A-Za-z0-9_-]+)$", share["message"]["news"]["link"]).group(1)
     with library_app.app_context():
         cover = db.session.scalar(db.select(MaterialVersion.cover_sha).where(MaterialVersion.material_id == material))
+        from sidebar.sop.plans import import_plans
+
+        [plan] = import_plans("zhaomin", [{"name": "每日早盘要点", "kind": "group", "groups": [group],
+                                           "steps": [{"at": {"trading_days": "08:45"}, "text": "早上好"}]}])
+        plan_id = plan.id
     parts = {"material_id": str(material), "external_userid": follow["external_userid"], "chat_id": group,
-             "token": token, "sha256": cover, "filename": "css/sidebar.css"}
+             "token": token, "sha256": cover, "filename": "css/sidebar.css", "plan_id": str(plan_id)}
     return Site(library_app, clients, parts)
 
 

@@ -120,15 +120,21 @@ def approve(reviewer, material_id):
 
 def reject(reviewer, material_id, comment):
     """Send the pending version back with the reviewer's reason."""
+    comment = rejection_reason(comment)
+    material, head = _pending(reviewer, material_id)
+    head.status, head.reviewed_by, head.reviewed_at, head.review_comment = "rejected", reviewer, utcnow(), comment
+    db.session.commit()
+    return material
+
+
+def rejection_reason(comment):
+    """A reviewer's reason for sending a version back: required, at most COMMENT_MAX characters."""
     comment = (comment or "").strip()
     if not comment:
         raise InvalidInput("驳回时请填写原因")
     if len(comment) > COMMENT_MAX:
         raise InvalidInput(f"驳回原因最多 {COMMENT_MAX} 字")
-    material, head = _pending(reviewer, material_id)
-    head.status, head.reviewed_by, head.reviewed_at, head.review_comment = "rejected", reviewer, utcnow(), comment
-    db.session.commit()
-    return material
+    return comment
 
 
 def withdraw(userid, material_id):

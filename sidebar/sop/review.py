@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..materials.review import COMMENT_MAX, InvalidInput, NotAllowed, NotFound, WrongState  # noqa: F401
+from ..materials.review import InvalidInput, NotAllowed, NotFound, WrongState, rejection_reason  # noqa: F401
 from ..models import SopPlan, SopPlanVersion, utcnow
 from . import plans as plan_file
 
@@ -81,11 +81,7 @@ def approve(reviewer, plan_id):
 
 def reject(reviewer, plan_id, comment):
     """Send the pending version back with the reviewer's reason."""
-    comment = (comment or "").strip()
-    if not comment:
-        raise InvalidInput("驳回时请填写原因")
-    if len(comment) > COMMENT_MAX:
-        raise InvalidInput(f"驳回原因最多 {COMMENT_MAX} 字")
+    comment = rejection_reason(comment)
     plan, head = _pending(reviewer, plan_id)
     head.status, head.reviewed_by, head.reviewed_at, head.review_comment = "rejected", reviewer, utcnow(), comment
     db.session.commit()
