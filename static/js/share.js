@@ -14,7 +14,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      body: new URLSearchParams(fields)
+      body: new URLSearchParams(fields || {})
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         return { status: response.status, data: data };
@@ -31,6 +31,9 @@
   function errorText(error) {
     return String((error && (error.errMsg || error.err_msg || error.message)) || error || "");
   }
+
+  // The SOP's 发送 (sop.js, loaded after this file) posts and reads errors the same way.
+  window.sidebarShare = { post: post, errorText: errorText };
 
   function resultOf(error) {
     return /cancel/i.test(errorText(error)) ? "cancelled" : "failed";

@@ -5,32 +5,14 @@
 (function () {
   "use strict";
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
-  }
-
-  function post(url, fields) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      body: new URLSearchParams(fields || {})
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        return { status: response.status, data: data };
-      });
-    });
-  }
+  // share.js (loaded first): the same POST with the CSRF token and JSON back, the same error text
+  var post = window.sidebarShare.post;
+  var errorText = window.sidebarShare.errorText;
 
   function show(item, text, state) {
     var box = item.querySelector(".sop-status");
     box.textContent = text;
     box.dataset.state = state;
-  }
-
-  function errorText(error) {
-    return String((error && (error.errMsg || error.err_msg || error.message)) || error || "");
   }
 
   // One message after the other, each reported; the first that is not sent stops the rest.
