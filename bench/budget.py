@@ -6,7 +6,7 @@
    login check, authorisation, queries, template) — p50/p99 of the client panel, the panel of a
    500-member group, a library search, and /healthz for reference, with the CPU time per request
    and the SQL statements of one request. Budget: p99 < 25 ms each. The group panel and the library
-   are timed again with nothing kept (sidebar/fragments.py), as the first open after a change of
+   are timed again with nothing kept (sidebar/memo.py), as the first open after a change of
    their data finds them.
 2. Under gunicorn (`gunicorn wsgi:app -c gunicorn.conf.py` on a loopback port, workers from the
    conf) with concurrent clients in other processes: requests/s of the same four routes in one run.
@@ -51,7 +51,7 @@ from sidebar.config import EMULATED_CORP  # noqa: E402
 from sidebar.emulator import create_emulator  # noqa: E402
 from sidebar.database import checkpoint_in_background  # noqa: E402
 from sidebar.extensions import db  # noqa: E402
-from sidebar.fragments import Copies  # noqa: E402
+from sidebar.memo import MemoryCache  # noqa: E402
 from sidebar.models import ClientProfile, Follow, GroupChat, GroupMember  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,7 +180,7 @@ def _without_copies(app, client, route_paths, count):
     timed = {"group, nothing kept (after a change)": [], "library, nothing kept (after a change)": []}
     for label, route in zip(timed, ("group", "library")):
         for number in range(count):
-            app.extensions["copies"] = Copies()  # what any change of the data they read amounts to
+            app.extensions["memo"] = MemoryCache()  # what any change of the data they read amounts to
             started = time.perf_counter()
             _checked(client.get(route_paths[route][number % len(route_paths[route])], headers=FRAGMENT))
             timed[label].append((time.perf_counter() - started) * 1000)

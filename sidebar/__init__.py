@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, database, fragments, params, queue, versions, web  # noqa: F401 (database: its SQLite settings)
+from . import assets, database, memo, params, queue, versions, web  # noqa: F401 (database: its SQLite settings)
 from .config import load_settings
 from .extensions import csrf, db, htmx, init_wecom, migrate
 from .materials import storage as material_storage
@@ -44,7 +44,7 @@ def _init_extensions(app):
     htmx.init_app(app)
     init_wecom(app, TokenCache.__table__)
     material_storage.init_app(app)
-    fragments.init_app(app)
+    memo.init_app(app)
     assets.init_app(app)
     queue.init_app(app)
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import InternalServerError, NotFound, ServiceUnavailabl
 
 from conftest import advisors, login
 from sidebar.insight.charts import TREND_HEIGHT, trend
-from sidebar.insight.client import journey
+from sidebar.insight.contact import journey
 from sidebar.insight.group import Figure
 from sidebar.models import STAGES, china_today
 from sidebar.web import handle_http_error, local_date

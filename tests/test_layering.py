@@ -26,7 +26,7 @@ def _imported_packages(path, package):
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             modules = [node.module.split(".")[1:]] if (node.module or "").startswith("sidebar.") else []
         elif isinstance(node, ast.ImportFrom):
-            base = here[:len(here) - node.level]  # `from .. import x` in sidebar/insight/client.py: sidebar
+            base = here[:len(here) - node.level]  # `from .. import x` in sidebar/insight/contact.py: sidebar
             tail = node.module.split(".") if node.module else []
             modules = [base + tail] if base or tail else []
             if not base and not tail:

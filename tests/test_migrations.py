@@ -38,7 +38,7 @@ def row_counts():
 def populate(app, world):
     """What a working firm has: a full WeCom sync, trading profiles, group history, materials, notes."""
     from sidebar.extensions import wecom
-    from sidebar.insight import client
+    from sidebar.insight import contact
     from sidebar.insight.snapshot import backfill
     from sidebar.materials.demo import seed_materials
     from sidebar.materials.storage import storage
@@ -52,7 +52,7 @@ def populate(app, world):
         backfill(group_history(world, rows))
         seed_materials(storage())
         follow = world["follows"][0]
-        client.add_note(wecom(), follow["userid"], follow["external_userid"], "迁移前写下的跟进记录")
+        contact.add_note(wecom(), follow["userid"], follow["external_userid"], "迁移前写下的跟进记录")
 
 
 def test_a_populated_database_keeps_its_rows_down_to_the_first_revision_up_to_head_and_one_step_back(app, world):

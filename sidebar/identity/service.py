@@ -41,13 +41,13 @@ def begin_login(pending, target):
     return state, pending
 
 
-def finish_login(client, target, code):
+def finish_login(wecom, target, code):
     """Trade the code for the member; target is None when the state was not one we issued."""
     if target is None:
         raise LoginRefused("登录状态已失效，请重新打开侧边栏")
     if not code:
         raise LoginRefused("企业微信没有返回登录码，请重新打开侧边栏")
-    return ensure_staff(client, client.get_user_info(code))
+    return ensure_staff(wecom, wecom.get_user_info(code))
 
 
 def start_session(userid, lifetime):
@@ -115,11 +115,11 @@ def page_url(base, path):
     return f"{ours.scheme}://{ours.netloc}{path.rstrip('?')}"
 
 
-def renew_refused_ticket(client, kind):
+def renew_refused_ticket(wecom, kind):
     """A page says WeCom refused the signature made with our `corp` or `agent` ticket: drop that ticket
     so the next signature fetches a new one; False when one was renewed less than TICKET_RENEWAL_GAP
     ago (by any worker), which keeps a ticket refused for other reasons from spending WeCom's quota."""
     if not once_per(f"ticket-renewal:{kind}", TICKET_RENEWAL_GAP):
         return False
-    client.forget_ticket(kind)
+    wecom.forget_ticket(kind)
     return True

@@ -70,9 +70,9 @@ def signature():
         abort(400, "type 必须是 corp 或 agent")
     if not service.same_origin(url, current_app.config["SIDEBAR_PUBLIC_URL"] or request.host_url):
         abort(400, "只能为本站页面签名")
-    client = wecom()
+    api = wecom()
     try:
-        ticket = client.jsapi_ticket() if kind == "corp" else client.agent_ticket()
+        ticket = api.jsapi_ticket() if kind == "corp" else api.agent_ticket()
     except WeComError:
         abort(503, "企业微信暂时无法访问")
     return jsonify(signature_for(ticket, url))

@@ -1,13 +1,13 @@
 """The client panel and the group panel of the sidebar."""
 from flask import Blueprint, abort, g, redirect, request, url_for
 
-from .. import fragments
+from .. import memo
 from ..domain import access
 from ..extensions import wecom
 from ..identity.auth import login_required
 from ..models import china_today
 from ..web import private, render, wants_fragment
-from . import client
+from . import contact as contact_insight
 from . import group as group_insight
 
 bp = Blueprint("insight", __name__, url_prefix="/sidebar")
@@ -23,7 +23,7 @@ def wecom_trouble():
 @login_required
 def contact(external_userid):
     """Client insight for a 1:1 chat."""
-    panel = _authorised(client.client_panel, external_userid)
+    panel = _authorised(contact_insight.client_panel, external_userid)
     return private(render("insight/contact.html", panel=panel))
 
 
@@ -33,14 +33,14 @@ def add_note(external_userid):
     """Add a follow-up note; htmx gets the refreshed notes section back (422 with the reason)."""
     error = None
     try:
-        client.add_note(wecom(), g.userid, external_userid, request.form.get("body"))
-    except client.InvalidNote as invalid:
+        contact_insight.add_note(wecom(), g.userid, external_userid, request.form.get("body"))
+    except contact_insight.InvalidNote as invalid:
         error = str(invalid)
-    except client.NotAllowed:
+    except contact_insight.NotAllowed:
         abort(403, "负责人视图为只读，不能添加跟进记录")
     if not wants_fragment():
         return redirect(url_for(".contact", external_userid=external_userid), 303)
-    notes, authors = _authorised(client.notes_section, external_userid)
+    notes, authors = _authorised(contact_insight.notes_section, external_userid)
     return private(render("insight/notes.html", status=422 if error else 200, notes=notes, authors=authors,
                            external_userid=external_userid, error=error, draft=request.form.get("body")))
 
@@ -70,7 +70,7 @@ def _group_view(page, chat_id):
     """The group panel's page or fragment for the signed-in viewer, the window and filter the request asks for.
 
     Every open is authorised; a fragment rendered for the same viewer and choices is reused while
-    none of the data it shows has changed (fragments.py).
+    none of the data it shows has changed (memo.py).
     """
     args = request.args
     # The member list is behind a count and a search: listed when asked for (the members route, a
@@ -92,7 +92,7 @@ def _group_view(page, chat_id):
     if not wants_fragment():
         return private(rendered())
     key = (page, chat_id, g.userid, choices, china_today(), wecom().in_trouble())
-    return private(fragments.cached(key, group_insight.panel_data(g.userid, chat_id), rendered))
+    return private(memo.response(key, group_insight.panel_data(g.userid, chat_id), rendered))
 
 
 def _authorised(build, object_id):

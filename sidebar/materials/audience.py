@@ -57,15 +57,15 @@ def suitable(client_level, material_level):
     return int(material_level[1]) <= int(client_level[1])
 
 
-def audience_for(client, advisor, target, today):
+def audience_for(wecom, advisor, target, today):
     """The audience of `contact:<id>` / `group:<id>` for this advisor; NotVisible when not theirs."""
     match = TARGET.fullmatch(target or "")
     if not match or not ID_PATTERN.fullmatch(match.group(2)):
         raise NotVisible
     kind, object_id = match.groups()
     if kind == "contact":
-        return _contact_audience(client, advisor, object_id, today)
-    return _group_audience(client, advisor, object_id, today)
+        return _contact_audience(wecom, advisor, object_id, today)
+    return _group_audience(wecom, advisor, object_id, today)
 
 
 def mask_name(name):
@@ -74,9 +74,9 @@ def mask_name(name):
     return (name[:1] + "*" * max(len(name) - 1, 1)) if name else "未知成员"
 
 
-def _contact_audience(client, advisor, external_userid, today):
+def _contact_audience(wecom, advisor, external_userid, today):
     """The client of a 1:1 chat (a contact without an account counts as unknown class)."""
-    follow = find_follow(client, advisor, external_userid)
+    follow = find_follow(wecom, advisor, external_userid)
     profile = profile_of(external_userid)
     name = follow.remark or follow.contact.name
     tags = list(profile.tags or []) if profile else []
@@ -85,9 +85,9 @@ def _contact_audience(client, advisor, external_userid, today):
                     tags=list(dict.fromkeys(tags)), stage=profile.stage if profile else None)
 
 
-def _group_audience(client, advisor, chat_id, today):
+def _group_audience(wecom, advisor, chat_id, today):
     """The matched client members of a group the advisor is in (owner, admin or member)."""
-    group = find_group(client, advisor, chat_id)
+    group = find_group(wecom, advisor, chat_id)
     if not in_group(group, advisor):  # a manager may read a branch group; only its own staff share into it
         raise NotVisible
     clients = [Client(mask_name(member.group_nickname or member.name), risk_of(profile, today).effective)

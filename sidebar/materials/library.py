@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, or_
 
-from .. import fragments, versions
+from .. import memo, versions
 from ..extensions import db
 from ..models import PRODUCT_LEVELS, Material, MaterialVersion, StoredFile
 from .audience import audience_for
@@ -67,14 +67,14 @@ def shareable(by_id=False):
     return and_(Material.withdrawn_at.is_(None), status == "approved")
 
 
-def browse(client, advisor, chat, query, category, kind, today):
+def browse(wecom, advisor, chat, query, category, kind, today):
     """The library page; NotVisible when `chat` is not the advisor's.
 
     The newest RANK_WINDOW matching materials are ranked for the chat and the best PAGE_SIZE shown:
     the cost stays bounded however large the library grows.
     """
-    audience = audience_for(client, advisor, chat, today) if chat else None
-    window = fragments.kept(("library-window", query, category, kind, today), (versions.MATERIALS,),
+    audience = audience_for(wecom, advisor, chat, today) if chat else None
+    window = memo.value(("library-window", query, category, kind, today), (versions.MATERIALS,),
                             lambda: _window(query, category, kind, today))
     ranked = _ranked(audience, window) if audience else [(candidate, 0) for candidate in window]
     shown = ranked[:PAGE_SIZE]
@@ -83,7 +83,7 @@ def browse(client, advisor, chat, query, category, kind, today):
         # checked again: a copy of the window may predate a withdrawal by the moment its version is raised
         .where(MaterialVersion.id.in_([candidate.id for candidate, _ in shown]), shareable(by_id=True),
                *_valid_on(today)))}
-    trouble = bool(audience) and client.in_trouble()
+    trouble = bool(audience) and wecom.in_trouble()
     items = [_item(audience, *rows[candidate.id], points, trouble) for candidate, points in shown
              if candidate.id in rows]
     return Library(audience, items, len(ranked) > PAGE_SIZE, query or "", category or "", kind or "")
@@ -92,7 +92,7 @@ def browse(client, advisor, chat, query, category, kind, today):
 def _window(query, category, kind, today):
     """The newest RANK_WINDOW shareable versions matching the search and filters, as ranking candidates.
 
-    The same for every advisor and chat: kept while no material changes (fragments.kept), so the
+    The same for every advisor and chat: kept while no material changes (memo.value), so the
     words advisors search most cost a lookup, not a walk of the library.
     """
     stmt = db.select(MaterialVersion.id, MaterialVersion.tags, MaterialVersion.title, MaterialVersion.risk_level) \

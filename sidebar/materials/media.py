@@ -12,16 +12,16 @@ RENEW_BEFORE = timedelta(hours=6)  # a share prepared now may be confirmed by th
 RENEW_AHEAD = timedelta(hours=2)  # the hourly renewal looks this far ahead: one failed run loses nothing
 
 
-def media_id_for(client, storage, stored, kind, filename, now=None):
+def media_id_for(wecom, storage, stored, kind, filename, now=None):
     """A live media_id for a stored file as `kind` (image, video, file): cached, or uploaded now."""
     now = now or utcnow()
     cached = db.session.get(WeComMedia, (stored.sha256, kind))
     if cached is not None and cached.expires_at - RENEW_BEFORE > now:
         return cached.media_id
-    return _upload(client, storage, stored, kind, filename, now)
+    return _upload(wecom, storage, stored, kind, filename, now)
 
 
-def renew_expiring(client, storage, ahead=RENEW_AHEAD, now=None):
+def renew_expiring(wecom, storage, ahead=RENEW_AHEAD, now=None):
     """Re-upload the media of live materials that a share would otherwise have to upload within `ahead`.
 
     Only files uploaded before (shared at least once) are kept alive; returns how many were renewed.
@@ -36,13 +36,13 @@ def renew_expiring(client, storage, ahead=RENEW_AHEAD, now=None):
                WeComMedia.expires_at <= now + ahead + RENEW_BEFORE)).all()
     due = {(stored.sha256, kind): (stored, kind, filename) for stored, kind, filename in rows}  # once a file
     for stored, kind, filename in due.values():
-        _upload(client, storage, stored, kind, filename, now)
+        _upload(wecom, storage, stored, kind, filename, now)
     return len(due)
 
 
-def _upload(client, storage, stored, kind, filename, now):
+def _upload(wecom, storage, stored, kind, filename, now):
     """Upload the file to WeCom and keep its media_id; returns it."""
-    media_id = client.upload_media(kind, filename, storage.get(stored.sha256), stored.content_type)
+    media_id = wecom.upload_media(kind, filename, storage.get(stored.sha256), stored.content_type)
     _remember(stored.sha256, kind, media_id, now)
     return media_id
 

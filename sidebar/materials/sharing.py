@@ -55,13 +55,13 @@ class Prepared:
     follow_up: dict | None
 
 
-def prepare_share(client, storage, advisor, material_id, target, links, today=None, now=None):
+def prepare_share(wecom, storage, advisor, material_id, target, links, today=None, now=None):
     """Check and prepare a share; raises NotVisible (404), Blocked (403) or ShareFailed.
 
     links(token) -> (tracked link URL, public cover URL) for the share's token.
     """
     today = today or china_today()
-    audience = audience_for(client, advisor, target, today)
+    audience = audience_for(wecom, advisor, target, today)
     material, version = _live_version(material_id)
     share = Share(advisor=advisor, material_id=material.id, version_id=version.id,
                   material_level=version.risk_level, target_type=audience.type, target_id=audience.id,
@@ -73,7 +73,7 @@ def prepare_share(client, storage, advisor, material_id, target, links, today=No
         raise Blocked(share)
     share.token = secrets.token_urlsafe(16)
     try:
-        message, follow_up = build_message(client, storage, version, *links(share.token), now=now)
+        message, follow_up = build_message(wecom, storage, version, *links(share.token), now=now)
     except WeComError:
         db.session.rollback()
         _record(share, "failed", "物料上传到企业微信失败")
@@ -120,7 +120,7 @@ def blocking_reason(material, version, audience, today):
     return f"群内有 {len(blockers)} 位客户不适合 {level} 产品物料：{names}{more}"
 
 
-def build_message(client, storage, version, link_url, cover_url, now=None):
+def build_message(wecom, storage, version, link_url, cover_url, now=None):
     """(sendChatMessage payload, follow-up disclaimer or None) for a version of a material."""
     kind = version.material.kind
     disclaimer = version.disclaimer if version.risk_level else None
@@ -129,7 +129,7 @@ def build_message(client, storage, version, link_url, cover_url, now=None):
         content = version.body + (f"\n\n{disclaimer}" if disclaimer else "")
         return {"msgtype": "text", "text": {"content": content}}, None
     if kind in MEDIA_KINDS:
-        media_id = media_id_for(client, storage, version.file, kind, version.file_name, now=now)
+        media_id = media_id_for(wecom, storage, version.file, kind, version.file_name, now=now)
         return {"msgtype": kind, kind: {"mediaid": media_id}}, follow_up
     if kind == "link":
         desc = " ".join(filter(None, [version.summary, disclaimer]))

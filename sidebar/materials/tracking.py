@@ -139,9 +139,9 @@ def _record_open(share, user_agent, remote_addr, now):
         enqueue("open-notice", share.id)  # WeCom slow or down must not hold the client's redirect
 
 
-def notify_first_open(client, share_id):
+def notify_first_open(wecom, share_id):
     """客户张三 打开了《…》: the app message to the advisor (in the worker, which retries a WeCom failure)."""
     share = db.session.get(Share, share_id)
     name = mask_free_text(share.target_name)  # a remark may carry the client's mobile
     who = f"客户{name}" if share.target_type == "contact" else f"客户群「{name}」中有人"
-    client.send_text_message(share.advisor, f"{who} 打开了《{share.version.title}》")
+    wecom.send_text_message(share.advisor, f"{who} 打开了《{share.version.title}》")

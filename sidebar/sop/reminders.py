@@ -43,9 +43,9 @@ def text_for(advisor, due_at):
     return f"今天 {when:%H:%M} 有 {'、'.join(parts)}待发送{plans}，请在侧边栏「工作台」中查看。"
 
 
-def send(client, advisor, due_at):
+def send(wecom, advisor, due_at):
     """Send one slot's reminder to the advisor (nothing when its tasks are all closed by now)."""
     text = text_for(advisor, due_at)
     if text:
-        client.send_text_message(advisor, text)
+        wecom.send_text_message(advisor, text)
     return text

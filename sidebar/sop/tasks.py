@@ -114,16 +114,16 @@ def _materials(ids):
     return [found[i] for i in ids if i in found]
 
 
-def prepare(client, storage, advisor, task_id, links, now=None):
+def prepare(wecom, storage, advisor, task_id, links, now=None):
     """The task's messages prepared as shares: [(share, message, follow_up)], or sharing.Blocked."""
     task = _own_open(advisor, task_id)
     step = task.version.spec["steps"][task.step]
     target = f"{task.chat_kind}:{task.chat_id}"
-    audience = audience_for(client, advisor, target, china_today())  # NotVisible unless theirs
+    audience = audience_for(wecom, advisor, target, china_today())  # NotVisible unless theirs
     prepared, first = [], None
     for material_id in step["materials"]:
         try:
-            done = sharing.prepare_share(client, storage, advisor, material_id, target, links)
+            done = sharing.prepare_share(wecom, storage, advisor, material_id, target, links)
         except sharing.Blocked as blocked:
             _attach(blocked.share, task)
             _block(task, blocked.share.reason)

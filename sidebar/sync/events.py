@@ -16,7 +16,7 @@ TAG_EVENT = "change_external_tag"
 ENDING = ("del_follow_user", "del_external_contact")
 
 
-def handle(client, fields, refreshed=None):
+def handle(wecom, fields, refreshed=None):
     """Apply one decrypted callback; False when it is not an event we act on.
 
     `refreshed` (a set) lets a drain fetch each contact, group or tag list once per pass: every
@@ -24,11 +24,11 @@ def handle(client, fields, refreshed=None):
     """
     event = fields.get("Event")
     if event == CONTACT_EVENT and _text(fields, "ExternalUserID"):
-        _contact_event(client, fields, refreshed)
+        _contact_event(wecom, fields, refreshed)
     elif event == CHAT_EVENT and _text(fields, "ChatId"):
-        _chat_event(client, fields, refreshed)
+        _chat_event(wecom, fields, refreshed)
     elif event == TAG_EVENT:
-        _once(refreshed, ("tags",), lambda: refresh_corp_tags(client))
+        _once(refreshed, ("tags",), lambda: refresh_corp_tags(wecom))
     else:
         return False
     return True
@@ -40,27 +40,27 @@ def _text(fields, name):
     return value if isinstance(value, str) else ""
 
 
-def _contact_event(client, fields, refreshed):
+def _contact_event(wecom, fields, refreshed):
     """End the named follow first for a delete, then re-fetch the contact."""
     external_userid, userid = _text(fields, "ExternalUserID"), _text(fields, "UserID")
     if fields.get("ChangeType") in ENDING and userid:
         end_follows(external_userid, userid)
-    _once(refreshed, ("contact", external_userid), lambda: refresh_contact(client, external_userid))
+    _once(refreshed, ("contact", external_userid), lambda: refresh_contact(wecom, external_userid))
 
 
-def _chat_event(client, fields, refreshed):
+def _chat_event(wecom, fields, refreshed):
     """A dismissed group is marked so; any other change re-fetches the group."""
     chat_id = _text(fields, "ChatId")
     if fields.get("ChangeType") == "dismiss":
         dismiss_group(chat_id)
         return
-    _once(refreshed, ("group", chat_id), lambda: refresh_group(client, chat_id))
+    _once(refreshed, ("group", chat_id), lambda: refresh_group(wecom, chat_id))
 
 
-def refresh_contact(client, external_userid):
+def refresh_contact(wecom, external_userid):
     """Store the contact as WeCom has it now; WeCom knowing no relation ends every follow of it."""
     try:
-        store_contact(client.get_external_contact(external_userid))
+        store_contact(wecom.get_external_contact(external_userid))
     except WeComError as error:
         db.session.rollback()
         if error.errcode not in errors.CONTACT_GONE:
@@ -68,10 +68,10 @@ def refresh_contact(client, external_userid):
         end_follows(external_userid)
 
 
-def refresh_group(client, chat_id):
+def refresh_group(wecom, chat_id):
     """Store the group as WeCom has it now; WeCom not knowing it means it was dismissed."""
     try:
-        store_group(client.get_group_chat(chat_id))
+        store_group(wecom.get_group_chat(chat_id))
     except WeComError as error:
         db.session.rollback()
         if error.errcode != errors.GROUP_GONE:

@@ -52,10 +52,10 @@ class SyncResult:
         return sum(value for key, value in self.counts.items() if key != "staff_seen")
 
 
-def sync(client, since=None, pace=None, progress=None, restart=False):
+def sync(wecom, since=None, pace=None, progress=None, restart=False):
     """Run (or resume) a full sync; returns a SyncResult, raises SyncFailed with the cursor kept."""
     progress = progress or Progress()
-    pacer = Pacer(client, on_backoff=progress.backoff, **({} if pace is None else {"pace": pace}))
+    pacer = Pacer(wecom, on_backoff=progress.backoff, **({} if pace is None else {"pace": pace}))
     run, resumed = _open_run(since, restart)
     result = SyncResult(run_id=run.id, resumed=resumed)
     result.counts.update(run.stats or {})
@@ -63,7 +63,7 @@ def sync(client, since=None, pace=None, progress=None, restart=False):
              "groups": _sync_groups, "finish": _finish}
     try:
         while run.phase != "done":
-            steps[run.phase](client, pacer, run, result, progress)
+            steps[run.phase](wecom, pacer, run, result, progress)
             _advance(run, result)
     except WeComError as error:
         db.session.rollback()
@@ -134,12 +134,12 @@ def _seen(run, kind, keys):
 
 # -- staff -----------------------------------------------------------------------------------------
 
-def _sync_staff(client, pacer, run, result, progress):
+def _sync_staff(wecom, pacer, run, result, progress):
     """The members with customer contact, each refreshed from user/get."""
-    users = pacer.call(client.get_follow_user_list)
+    users = pacer.call(wecom.get_follow_user_list)
     progress.start("staff", len(users))
     for userid in users:
-        data = pacer.call(client.get_user, userid)
+        data = pacer.call(wecom.get_user, userid)
         staff = db.session.get(Staff, userid)
         if staff is None:
             staff = Staff(userid=userid)
@@ -157,15 +157,15 @@ def _sync_staff(client, pacer, run, result, progress):
 
 # -- contacts --------------------------------------------------------------------------------------
 
-def _sync_contacts(client, pacer, run, result, progress):
+def _sync_contacts(wecom, pacer, run, result, progress):
     """Every member's contacts in bulk, page by page, each page committed with the cursor."""
     users = run.cursor.get("users", [])
     index, page = run.cursor.get("user", 0), run.cursor.get("page", "")
     progress.start("contacts", len(users))
     progress.advance(index)
-    tags = _TagNames(client, pacer)
+    tags = _TagNames(wecom, pacer)
     while index < len(users):
-        items, next_page = pacer.call(client.batch_get_by_user, [users[index]], cursor=page, limit=PAGE)
+        items, next_page = pacer.call(wecom.batch_get_by_user, [users[index]], cursor=page, limit=PAGE)
         _store_contact_page(run, items, tags, result)
         page = next_page or ""
         if not page:
@@ -177,15 +177,15 @@ def _sync_contacts(client, pacer, run, result, progress):
 class _TagNames:
     """Corp tag id -> (group name, tag name), from the local mirror refreshed at most once per run."""
 
-    def __init__(self, client, pacer):
-        self.client, self.pacer = client, pacer
+    def __init__(self, wecom, pacer):
+        self.wecom, self.pacer = wecom, pacer
         self.names, self.refreshed = None, False
 
     def entries(self, tag_ids):
         """Our tag entries for follow_info's tag ids (unknown ids trigger one refresh of the mirror)."""
         if self.names is None or (not self.refreshed and set(tag_ids) - set(self.names)):
             if not self.refreshed:
-                self.pacer.call(refresh_corp_tags, self.client)
+                self.pacer.call(refresh_corp_tags, self.wecom)
                 self.refreshed = True
             self.names = {row.tag_id: (row.group_name, row.name) for row in db.session.scalars(select(CorpTag))}
         return [{"tag_id": tag_id, "group_name": self.names[tag_id][0], "tag_name": self.names[tag_id][1],
@@ -289,19 +289,19 @@ def _store_page_mobiles(ids, follows):
 
 # -- groups ----------------------------------------------------------------------------------------
 
-def _list_groups(client, pacer, run, result, progress):
+def _list_groups(wecom, pacer, run, result, progress):
     """Every customer group's chat id, page by page, recorded as seen."""
     page = run.cursor.get("list", "")
     progress.start("group-list", 0)
     while True:
-        chats, page = pacer.call(client.list_group_chats, cursor=page, limit=GROUP_PAGE)
+        chats, page = pacer.call(wecom.list_group_chats, cursor=page, limit=GROUP_PAGE)
         _seen(run, "group", [chat["chat_id"] for chat in chats])
         _save_cursor(run, result, list=page or "")
         if not page:
             return
 
 
-def _sync_groups(client, pacer, run, result, progress):
+def _sync_groups(wecom, pacer, run, result, progress):
     """groupchat/get for each listed group (skipping those fetched since --since), in chat id order."""
     after = run.cursor.get("after", "")
     chat_ids = db.session.scalars(select(SyncSeen.key).where(
@@ -310,7 +310,7 @@ def _sync_groups(client, pacer, run, result, progress):
     progress.advance(sum(1 for chat_id in chat_ids if chat_id <= after))
     for chat_id in [c for c in chat_ids if c > after]:
         if not _fresh_enough(chat_id, run.since):
-            _refresh_group(client, pacer, chat_id, result)
+            _refresh_group(wecom, pacer, chat_id, result)
         _save_cursor(run, result, after=chat_id)
         progress.advance(1)
 
@@ -323,11 +323,11 @@ def _fresh_enough(chat_id, since):
     return group is not None and group.dismissed_at is None and group.fetched_at >= since
 
 
-def _refresh_group(client, pacer, chat_id, result):
+def _refresh_group(wecom, pacer, chat_id, result):
     """Fetch and store one group; WeCom not knowing it any more means it was dismissed."""
     known = db.session.get(GroupChat, chat_id) is not None
     try:
-        group = store_group(pacer.call(client.get_group_chat, chat_id), touch=False)
+        group = store_group(pacer.call(wecom.get_group_chat, chat_id), touch=False)
     except WeComError as error:
         if error.errcode != errors.GROUP_GONE:
             raise
@@ -341,16 +341,16 @@ def _refresh_group(client, pacer, chat_id, result):
 
 # -- finish: what WeCom did not list ---------------------------------------------------------------
 
-def _finish(client, pacer, run, result, progress):
+def _finish(wecom, pacer, run, result, progress):
     """Re-fetch each contact and group WeCom did not list; end what it confirms is gone."""
     contacts = _unseen_contacts(run)
     groups = _unseen_groups(run)
     progress.start("finish", len(contacts) + len(groups))
     for external_userid in contacts:
-        _recheck_contact(client, pacer, external_userid, result)
+        _recheck_contact(wecom, pacer, external_userid, result)
         progress.advance(1)
     for chat_id in groups:
-        _refresh_group(client, pacer, chat_id, result)
+        _refresh_group(wecom, pacer, chat_id, result)
         progress.advance(1)
 
 
@@ -369,11 +369,11 @@ def _unseen_groups(run):
         GroupChat.dismissed_at.is_(None), GroupChat.chat_id.not_in(listed)).order_by(GroupChat.chat_id)).all()
 
 
-def _recheck_contact(client, pacer, external_userid, result):
+def _recheck_contact(wecom, pacer, external_userid, result):
     """Ask WeCom about one contact and store the answer; 'no relation' ends every follow of it."""
     before = _active_followers(external_userid)
     try:
-        store_contact(pacer.call(client.get_external_contact, external_userid))
+        store_contact(pacer.call(wecom.get_external_contact, external_userid))
     except WeComError as error:
         if error.errcode not in errors.CONTACT_GONE:
             raise

@@ -75,7 +75,7 @@ def _short(value):
     return value[:64] if isinstance(value, str) else ""
 
 
-def process(client, row_id, refreshed=None, raise_failure=False):
+def process(wecom, row_id, refreshed=None, raise_failure=False):
     """Apply one stored callback unless it is already done; returns its new status.
 
     A WeCom failure leaves the row failed (for the drain) and, with raise_failure, is raised too (for
@@ -87,7 +87,7 @@ def process(client, row_id, refreshed=None, raise_failure=False):
     row_id, fields = row.id, parse_xml(row.body.encode("utf-8"))
     _settle(fields)
     try:
-        handled = events.handle(client, fields, refreshed)
+        handled = events.handle(wecom, fields, refreshed)
     except WeComError as error:
         db.session.rollback()
         status = _finish(row_id, "failed", str(error))
@@ -121,7 +121,7 @@ def _finish(row_id, status, error=None):
     return status
 
 
-def drain(client, keep_days=KEEP_DAYS, settled_before=None):
+def drain(wecom, keep_days=KEEP_DAYS, settled_before=None):
     """Process every pending row (and failed ones with attempts left) in arrival order; purge old done rows.
 
     settled_before: only rows received before then (the periodic drain leaves the queue its fresh rows).
@@ -140,7 +140,7 @@ def drain(client, keep_days=KEEP_DAYS, settled_before=None):
         if not ids:
             break
         for row_id in ids:
-            status = process(client, row_id, refreshed)
+            status = process(wecom, row_id, refreshed)
             setattr(result, status, getattr(result, status) + 1)
         after = ids[-1]
     result.purged = purge(keep_days)

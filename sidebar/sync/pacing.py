@@ -12,8 +12,8 @@ MIN_BACKOFF = 0.05
 class Pacer:
     """Spaces calls at least `pace` seconds apart; on a rate limit waits as long as WeCom asked, then retries."""
 
-    def __init__(self, client, pace=DEFAULT_PACE, on_backoff=None, sleep=time.sleep, clock=time.monotonic):
-        self.client = client
+    def __init__(self, wecom, pace=DEFAULT_PACE, on_backoff=None, sleep=time.sleep, clock=time.monotonic):
+        self.wecom = wecom
         self.pace = pace
         self.on_backoff = on_backoff or (lambda seconds: None)
         self.backoffs = 0
@@ -44,7 +44,7 @@ class Pacer:
 
     def _back_off(self):
         """Wait until the client's pause on the limited path is over."""
-        seconds = max(self.client.pause_remaining(), MIN_BACKOFF)
+        seconds = max(self.wecom.pause_remaining(), MIN_BACKOFF)
         self.backoffs += 1
         self.on_backoff(seconds)
         self._sleep(seconds)

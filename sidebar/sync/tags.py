@@ -24,9 +24,9 @@ MAX_ERRORS_KEPT = 20
 
 # -- the corp tag mirror ---------------------------------------------------------------------------
 
-def refresh_corp_tags(client):
+def refresh_corp_tags(wecom):
     """Mirror get_corp_tag_list into CorpTag; renamed or deleted tags are fixed on local follows too."""
-    groups = client.get_corp_tag_list()
+    groups = wecom.get_corp_tag_list()
     fresh = {tag["id"]: {"tag_id": tag["id"], "name": tag["name"], "group_id": group["group_id"],
                          "group_name": group["group_name"], "sort_order": tag.get("order", 0),
                          "group_order": group.get("order", 0)}
@@ -104,8 +104,8 @@ class PushResult:
 class ProfileTagGroup:
     """Tag name -> id in the 客户画像 group, read from WeCom only when a push needs ids, created on demand."""
 
-    def __init__(self, client, pacer):
-        self.client = client
+    def __init__(self, wecom, pacer):
+        self.wecom = wecom
         self.pacer = pacer
         self.ids = None
         self.group_id = ""
@@ -113,7 +113,7 @@ class ProfileTagGroup:
 
     def load(self):
         """Refresh the corp tag mirror and read the group's tags from it."""
-        self.pacer.call(refresh_corp_tags, self.client)
+        self.pacer.call(refresh_corp_tags, self.wecom)
         rows = db.session.scalars(select(CorpTag).where(CorpTag.group_name == PROFILE_GROUP)).all()
         self.ids = {row.name: row.tag_id for row in rows}
         self.group_id = rows[0].group_id if rows else ""
@@ -130,7 +130,7 @@ class ProfileTagGroup:
     def _create(self, names, retried=False):
         """add_corp_tag for names; someone else creating one meanwhile is resolved by reloading once."""
         try:
-            group = self.pacer.call(self.client.add_corp_tags, names, group_name=PROFILE_GROUP,
+            group = self.pacer.call(self.wecom.add_corp_tags, names, group_name=PROFILE_GROUP,
                                     group_id=self.group_id)
         except WeComError as error:
             if error.errcode != DUPLICATE_TAG or retried:
@@ -152,10 +152,10 @@ class ProfileTagGroup:
         db.session.commit()
 
 
-def push_tags(client, external_userids=None, pace=None, progress=None, today=None):
+def push_tags(wecom, external_userids=None, pace=None, progress=None, today=None):
     """Mirror profile tags onto follows; the whole run (no ids) resumes from the cursor of an unfinished one."""
-    pacer = Pacer(client, **({} if pace is None else {"pace": pace}))
-    group, result = ProfileTagGroup(client, pacer), PushResult()
+    pacer = Pacer(wecom, **({} if pace is None else {"pace": pace}))
+    group, result = ProfileTagGroup(wecom, pacer), PushResult()
     today = today or china_today()
     if external_userids is not None:
         ids = sorted(set(external_userids))
@@ -175,14 +175,14 @@ def push_tags(client, external_userids=None, pace=None, progress=None, today=Non
     return result
 
 
-def push_imported(client, account_ids, pace=None):
+def push_imported(wecom, account_ids, pace=None):
     """The push for the contacts linked to the accounts an import stored (run after it)."""
     contacts = set()
     ids = sorted(account_ids)
     for start in range(0, len(ids), CHUNK):
         contacts |= set(db.session.scalars(select(ClientProfile.external_userid).where(
             ClientProfile.account_id.in_(ids[start:start + CHUNK]), ClientProfile.external_userid.is_not(None))))
-    return push_tags(client, external_userids=contacts, pace=pace)
+    return push_tags(wecom, external_userids=contacts, pace=pace)
 
 
 def pending_count(external_userids=None):
@@ -235,7 +235,7 @@ def _push_follow(follow, wanted, group, pacer, retried=False):
     ids = group.ids_for(wanted - set(current))
     add, remove = [ids[name] for name in sorted(ids)], [current[name] for name in sorted(set(current) - wanted)]
     try:
-        pacer.call(group.client.mark_tag, follow.userid, follow.external_userid, add=add, remove=remove)
+        pacer.call(group.wecom.mark_tag, follow.userid, follow.external_userid, add=add, remove=remove)
     except WeComError as error:
         if error.errcode != INVALID_TAG or retried:
             raise

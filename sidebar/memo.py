@@ -17,7 +17,7 @@ MAX_AGE = 60  # seconds
 SIZE = 256  # copies per worker: at most ~45 MB (a group panel ~40 KB, a library window of 500 ~170 KB)
 
 
-class Copies:
+class MemoryCache:
     """A bounded, thread-safe map of key -> (stored at, value), least recently used out."""
 
     def __init__(self, size=SIZE, max_age=MAX_AGE):
@@ -43,22 +43,22 @@ class Copies:
 
 def init_app(app):
     """Give the app its copies (one store per worker process)."""
-    app.extensions["copies"] = Copies()
+    app.extensions["memo"] = MemoryCache()
 
 
-def kept(key, data, compute):
+def value(key, data, compute):
     """compute(), or the value it gave for the same key while the data versions named in `data` are unchanged."""
-    copies, key = current_app.extensions["copies"], (key, versions.current(data))  # versions before data
-    value = copies.get(key, _MISSING)
-    if value is _MISSING:
-        value = compute()
-        copies.put(key, value)
-    return value
+    copies, key = current_app.extensions["memo"], (key, versions.current(data))  # versions before data
+    found = copies.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        copies.put(key, found)
+    return found
 
 
-def cached(key, data, render):
+def response(key, data, render):
     """render()'s response, or a copy of the one rendered for the same key and data versions."""
-    body, status, headers = kept(key, data, lambda: _parts(render()))
+    body, status, headers = value(key, data, lambda: _parts(render()))
     return Response(body, status, headers)
 
 

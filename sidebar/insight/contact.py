@@ -70,20 +70,20 @@ class ClientPanel:
     shares: list = field(default_factory=list)  # materials sent to this client, with their opens
 
 
-def client_panel(client, viewer, external_userid, today=None):
+def client_panel(wecom, viewer, external_userid, today=None):
     """The panel for viewer, logged as a view of the client; NotVisible when not theirs."""
     today = today or china_today()
     follows = _active_follows(external_userid)  # the viewer's own among them authorises the usual open
     follow, read_only = next((f for f in follows if f.userid == viewer), None), False
     if follow is None:  # not stored yet, or a manager's view of a branch client: the slow way
-        follow, read_only = _viewable_follow(client, viewer, external_userid)
+        follow, read_only = _viewable_follow(wecom, viewer, external_userid)
         follows = _active_follows(external_userid)
     others = [f for f in follows if f.userid != follow.userid]
     profile = profile_of(external_userid)
     notes = _latest_notes(external_userid)
     names = staff_names({f.userid for f in others} | {n.author for n in notes} | {follow.userid})
     for colleague in {f.userid for f in others} - names.keys():  # never seen: ask WeCom once
-        names[colleague] = _staff_name(client, colleague)
+        names[colleague] = _staff_name(wecom, colleague)
     series, shares = _series(profile, today), shares_for_contact(external_userid)
     _log_view(viewer, external_userid)
     return ClientPanel(
@@ -113,12 +113,12 @@ def _log_view(viewer, external_userid):
         session.expire_on_commit = True
 
 
-def add_note(client, author, external_userid, body):
+def add_note(wecom, author, external_userid, body):
     """Save a follow-up note by an advisor who follows the contact.
 
     Authorised before the body is looked at: whoever is refused learns nothing about the contact.
     """
-    follow, read_only = _viewable_follow(client, author, external_userid)
+    follow, read_only = _viewable_follow(wecom, author, external_userid)
     if read_only:
         raise NotAllowed
     body = (body or "").strip()
@@ -132,9 +132,9 @@ def add_note(client, author, external_userid, body):
     return note
 
 
-def notes_section(client, viewer, external_userid):
+def notes_section(wecom, viewer, external_userid):
     """(notes, author names) of a contact the viewer may read, logged as a view; NotVisible when not theirs."""
-    follow, _ = _viewable_follow(client, viewer, external_userid)
+    follow, _ = _viewable_follow(wecom, viewer, external_userid)
     notes = _latest_notes(follow.external_userid)
     authors = staff_names({n.author for n in notes})
     _log_view(viewer, follow.external_userid)
@@ -166,14 +166,14 @@ def journey(follow, profile):
     return [*stages[:at], added, *stages[at:]]
 
 
-def _viewable_follow(client, viewer, external_userid):
+def _viewable_follow(wecom, viewer, external_userid):
     """(follow, read_only): the viewer's own follow, or a branch advisor's for a manager."""
     try:
-        return find_follow(client, viewer, external_userid), False
+        return find_follow(wecom, viewer, external_userid), False
     except NotVisible:
         if "manager" not in roles_of(viewer):
             raise
-    follow = _branch_follow(client, viewer, external_userid)
+    follow = _branch_follow(wecom, viewer, external_userid)
     if follow is None:
         raise NotVisible
     return follow, True
@@ -184,17 +184,17 @@ def _active_follows(external_userid):
     return db.session.scalars(ACTIVE_FOLLOWS, {"external_userid": external_userid}).unique().all()
 
 
-def _branch_follow(client, manager, external_userid):
+def _branch_follow(wecom, manager, external_userid):
     """An active follow of the contact by an advisor in one of the manager's departments."""
     follows = db.session.scalars(db.select(Follow).where(
         Follow.external_userid == external_userid, Follow.ended_at.is_(None))).all()
-    return next((follow for follow in follows if same_branch(client, manager, follow.userid)), None)
+    return next((follow for follow in follows if same_branch(wecom, manager, follow.userid)), None)
 
 
-def _staff_name(client, userid):
+def _staff_name(wecom, userid):
     """A colleague's name, fetched and stored the first time; their userid if WeCom cannot say."""
     try:
-        return ensure_staff(client, userid).name
+        return ensure_staff(wecom, userid).name
     except WeComError:
         db.session.rollback()
         return userid
