@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import publish, signed_in
+from helpers import publish, signed_in
 from sidebar.identity.service import grant_role
 
 PUDONG, XUHUI = "zhangwei", "wangfang"  # advisors of 浦东营业部 (周强's branch) and 徐汇营业部

@@ -9,7 +9,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from conftest import advisors, csrf_token, login, make_app, publish, signed_in, upload
+from helpers import advisors, csrf_token, login, make_app, publish, signed_in, upload
 from sidebar import create_app
 from sidebar.config import ConfigError
 from sidebar.demo import EMULATOR_PREFIX

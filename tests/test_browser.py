@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from conftest import advisors, run_sql, wecom_calls
+from helpers import advisors, run_sql, wecom_calls
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -11,7 +11,7 @@ import requests
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import func, select
 
-from conftest import change_world, eventually, login, make_app, run_worker, wecom_calls
+from helpers import change_world, eventually, login, make_app, run_worker, wecom_calls
 from sidebar.emulator.callbacks import wecom_encrypt
 from sidebar.extensions import db
 from sidebar.models import CallbackInbox, CorpTag, Follow, GroupMember

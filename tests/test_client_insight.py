@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from conftest import advisors, csrf_token, login
+from helpers import advisors, csrf_token, login
 from sidebar.demo_data import demo_profiles
 from sidebar.extensions import db
 from sidebar.models import STAGES, ClientView, china_today

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.exceptions import InternalServerError, NotFound, ServiceUnavailable
 
-from conftest import advisors, login
+from helpers import advisors, login
 from sidebar.insight.charts import TREND_HEIGHT, trend
 from sidebar.insight.contact import journey
 from sidebar.insight.group import Figure

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.exceptions import InternalServerError
 
-from conftest import run_sql
+from helpers import run_sql
 from sidebar.demo_data import demo_profiles, showroom
 from sidebar.models import STAGES, china_today
 from sidebar.web import handle_http_error

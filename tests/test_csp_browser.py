@@ -3,7 +3,7 @@ reports CSP violations as console errors), no page error, nothing left in localS
 import pytest
 from playwright.sync_api import expect
 
-from conftest import advisors
+from helpers import advisors
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -4,7 +4,7 @@ import re
 import pytest
 import requests
 
-from conftest import LiveServer, make_app
+from helpers import LiveServer, make_app
 from sidebar.demo import EMULATOR_PREFIX, prepare_demo
 from sidebar.extensions import db
 from sidebar.models import MaterialVersion

@@ -7,7 +7,7 @@ import time
 
 import pytest
 import requests
-from conftest import LiveServer
+from helpers import LiveServer
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from conftest import LiveServer
+from helpers import LiveServer
 from flask import (Flask, Response, abort, jsonify, redirect, render_template_string, request, send_file, session,
                    url_for)
 from playwright.sync_api import expect

@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from conftest import eventually, publish, run_sql, run_worker, signed_in
+from helpers import eventually, publish, run_sql, run_worker, signed_in
 from sidebar.masking import mask_free_text
 
 ADVISOR = "zhangwei"

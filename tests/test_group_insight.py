@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import expect
 from sqlalchemy import event, insert
 
-from conftest import login, make_app, same_answer, wecom_calls
+from helpers import login, make_app, same_answer, wecom_calls
 from sidebar.demo_data import demo_profiles, group_history, prospect_profiles, showroom
 from sidebar.extensions import db, wecom
 from sidebar.domain.facts import client_members

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from conftest import advisors, csrf_token, login, make_app, wecom_calls
+from helpers import advisors, csrf_token, login, make_app, wecom_calls
 from sidebar.identity.service import safe_next
 
 

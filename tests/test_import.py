@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from conftest import advisors, login, make_app, run_sql
+from helpers import advisors, login, make_app, run_sql
 from sidebar.extensions import db, wecom
 from sidebar.models import RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, ContactMobile
 from sidebar.sync.profiles import import_profiles

@@ -13,9 +13,10 @@ from huey.signals import SIGNAL_EXECUTING
 from huey.storage import PostgresStorage
 from sqlalchemy import select
 
-from conftest import (EMULATOR_PREFIX, LiveServer, change_world, eventually, make_app, prepare_demo, publish,
-                      run_worker, serve_callbacks, signed_in, wecom_calls)
+from helpers import (LiveServer, change_world, eventually, make_app, publish, run_worker, serve_callbacks, signed_in,
+                     wecom_calls)
 from sidebar.config import ConfigError, load_settings
+from sidebar.demo import EMULATOR_PREFIX, prepare_demo
 from sidebar.extensions import db
 from sidebar.identity.service import grant_role
 from sidebar.jobs import runs

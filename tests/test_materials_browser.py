@@ -1,7 +1,7 @@
 """The share round trip in the simulated WeCom client (real Chromium, the official JS-SDK, the emulator)."""
 import pytest
 import requests
-from conftest import eventually
+from helpers import eventually
 from playwright.sync_api import expect
 
 from sidebar.materials.demo import demo_client_with_class

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import publish, signed_in
+from helpers import publish, signed_in
 from sidebar.extensions import db
 from sidebar.models import Material, MaterialVersion
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import import_classes, publish, signed_in
+from helpers import import_classes, publish, signed_in
 from sidebar.models import china_today
 
 ADVISOR = "zhangwei"

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import import_classes, publish, signed_in
+from helpers import import_classes, publish, signed_in
 from sidebar.extensions import db
 
 ADVISOR = "zhangwei"

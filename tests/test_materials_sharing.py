@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import requests
 
-from conftest import import_classes, publish, signed_in, wecom_calls
+from helpers import import_classes, publish, signed_in, wecom_calls
 from sidebar.extensions import db
 from sidebar.models import Share, utcnow
 
@@ -215,7 +215,7 @@ def test_a_media_id_near_its_three_day_end_is_uploaded_again(library_app, emulat
 
 
 def test_an_article_goes_as_a_news_card_with_our_tracked_link_and_cover(tmp_path, emulator, world):
-    from conftest import make_app
+    from helpers import make_app
 
     app = make_app(tmp_path / "s.db", emulator.url, SIDEBAR_UPLOAD_DIR=str(tmp_path / "up"),
                    SIDEBAR_PUBLIC_URL="https://sidebar.example.com")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from conftest import database_dump, eventually, in_one_window, publish, run_sql, run_worker, signed_in
+from helpers import database_dump, eventually, in_one_window, publish, run_sql, run_worker, signed_in
 from sidebar.extensions import db
 from sidebar.models import LinkOpen, Share, china_today
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import signed_in, upload
+from helpers import signed_in, upload
 from sidebar.extensions import db
 from sidebar.materials import samples
 from sidebar.models import Material, StoredFile
@@ -143,7 +143,7 @@ def test_the_same_bytes_uploaded_twice_are_stored_once(library_app, editor):
 
 
 def test_an_upload_folder_inside_static_is_refused_at_start(tmp_path, emulator):
-    from conftest import make_app
+    from helpers import make_app
     from sidebar.config import ConfigError
 
     with pytest.raises(ConfigError, match="SIDEBAR_UPLOAD_DIR"):

@@ -4,7 +4,7 @@ import re
 import pytest
 import requests
 
-from conftest import advisors, in_one_window, login, make_app, same_answer, wecom_calls
+from helpers import advisors, in_one_window, login, make_app, same_answer, wecom_calls
 from sidebar.domain.directory import store_contact
 
 CONTACT_GET, GROUP_GET = "/cgi-bin/externalcontact/get", "/cgi-bin/externalcontact/groupchat/get"
@@ -130,6 +130,22 @@ def test_htmx_gets_the_fragment_and_a_browser_the_page(client, world, advisor):
     for response in (fragment, page):
         assert "HX-Request" in response.headers["Vary"]
         assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
+def test_a_boosted_or_history_restoring_htmx_request_gets_the_whole_page_never_a_kept_fragment(client, world, advisor,
+                                                                                                header):
+    # htmx swaps a boosted answer, or one restoring history after a cache miss, into the whole body:
+    # a fragment there would leave a page without its shell, scripts and styles.
+    group = next(g for g in world["groups"] if advisor in staff_in(g))
+    contact = contact_followed_by(world, advisor)["external_userid"]
+    for url in (f"/sidebar/groups/{group['chat_id']}", f"/sidebar/contacts/{contact}"):
+        fragment = client.get(url, headers={"HX-Request": "true"})  # the group panel's is now kept in memory
+        assert "<html" not in fragment.get_data(as_text=True)
+        whole = client.get(url, headers={"HX-Request": "true", header: "true"})
+        html = whole.get_data(as_text=True)
+        assert whole.status_code == 200 and "<html" in html and 'name="csrf-token"' in html, url
+        assert "HX-Request" in whole.headers["Vary"] and whole.headers["Cache-Control"] == "no-store"
 
 
 def test_group_panel_for_a_member_shows_the_group(client, emulator, world, advisor):

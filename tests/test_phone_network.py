@@ -7,7 +7,7 @@ import brotli
 import pytest
 from playwright.sync_api import expect
 
-from conftest import advisors, eventually, login
+from helpers import advisors, eventually, login
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from conftest import POSTGRES, advisors, database_url, eventually, make_app, run_sql
+from helpers import POSTGRES, advisors, database_url, eventually, make_app, run_sql
 from sidebar.database import SQLITE_SETTINGS, checkpoint_in_background
 
 ROOT = Path(__file__).resolve().parent.parent

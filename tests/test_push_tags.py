@@ -6,7 +6,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from conftest import LiveServer, eventually, login, make_app, run_worker
+from helpers import LiveServer, eventually, login, make_app, run_worker
 from sidebar.extensions import db
 from sidebar.models import Follow, china_today
 from sidebar.sync.profiles import import_profiles

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import publish, signed_in
+from helpers import publish, signed_in
 from sidebar.extensions import db
 from sidebar.models import MaterialVersion
 

@@ -2,7 +2,7 @@
 429 with Retry-After once one address goes over, and every worker counts together."""
 import pytest
 
-from conftest import database_dump, in_one_window, make_app
+from helpers import database_dump, in_one_window, make_app
 from sidebar.addresses import network_of
 
 TOKEN = "rate-limit-import-token-" + "q" * 20

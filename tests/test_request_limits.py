@@ -5,7 +5,7 @@ import io
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from conftest import advisors, make_app, signed_in, upload
+from helpers import advisors, make_app, signed_in, upload
 from sidebar.materials import samples
 
 MB = 1024 * 1024

@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from conftest import make_app
+from helpers import make_app
 from sidebar.extensions import db
 from sidebar.models import ClientProfile, Follow, GroupChat, SopPlan, SopTarget, SopTask
 from sidebar.sop import plans, review
@@ -335,7 +335,7 @@ def test_the_holdout_is_fixed_per_target_and_gets_no_tasks(sop_app):
 def test_one_reminder_per_advisor_and_slot_however_many_groups_and_ticks(sop_app, emulator):
     import requests
 
-    from conftest import eventually, run_worker
+    from helpers import eventually, run_worker
 
     with sop_app.app_context():
         add_group("wrSHOW2", "样板间·二群", "zhangwei")

@@ -54,7 +54,7 @@ def test_the_advisor_sends_todays_step_in_the_showroom_group_in_one_tap(page, de
 
 
 def test_the_demo_seeds_the_showroom_story_with_history_and_a_task_due_now(demo_server):
-    from conftest import signed_in
+    from helpers import signed_in
     from sidebar.demo import prepare_demo
     from sidebar.models import SopPlan
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import signed_in
+from helpers import signed_in
 from sidebar.extensions import db
 from sidebar.models import SopTarget, SopTask, utcnow
 from sidebar.sop import plans, review

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import import_classes, publish, signed_in
+from helpers import import_classes, publish, signed_in
 from sidebar.extensions import db
 from sidebar.models import CHINA, Share, SopTask
 from sidebar.sop import plans, review

@@ -5,7 +5,7 @@ import pytest
 import requests
 from sqlalchemy import func, select, text
 
-from conftest import LiveServer, login, make_app
+from helpers import LiveServer, login, make_app
 from sidebar.emulator import create_emulator
 from sidebar.extensions import db
 from sidebar.models import ExternalContact, Follow, GroupChat, GroupMember, SyncRun

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import LiveServer, make_app, run_sql, wecom_calls
+from helpers import LiveServer, make_app, run_sql, wecom_calls
 from sidebar.extensions import wecom
 from sidebar.wecom import WeComError, WeComUnavailable
 

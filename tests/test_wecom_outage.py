@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from conftest import advisors, make_app, publish, signed_in, wecom_calls
+from helpers import advisors, make_app, publish, signed_in, wecom_calls
 
 PAUSE = 1.0  # the app's outage pause in these tests: short, so recovery can be watched
 GET_CONTACT = "/cgi-bin/externalcontact/get"
@@ -104,7 +104,7 @@ def test_group_panel_opens_from_local_data_with_the_note(outage_app, emulator, w
 
 
 def test_media_needing_a_fresh_upload_cannot_be_sent_while_wecom_is_down(tmp_path, emulator, world):
-    from conftest import CONSOLE_STAFF
+    from helpers import CONSOLE_STAFF
     from sidebar.identity.service import grant_role
 
     app = make_app(tmp_path / "share.db", emulator.url, WECOM_OUTAGE_PAUSE=PAUSE)

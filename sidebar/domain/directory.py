@@ -26,7 +26,8 @@ def _write_contact(payload):
     assign(contact, contact_values(data))
     contact.fetched_at = utcnow()
     _store_follows(contact, payload.get("follow_user", []))
-    _store_mobiles(contact, payload.get("follow_user", []))
+    store_mobiles({contact.external_userid: set().union(*(mobiles_of(item.get("remark_mobiles"))
+                                                          for item in payload.get("follow_user", [])))})
     link_profiles(contact)
     return contact
 
@@ -69,18 +70,25 @@ def assign(row, values):
         setattr(row, name, value)
 
 
-def _store_mobiles(contact, follow_users):
-    """Keep the contact's noted mobiles equal to those of its current follows: how profiles find it."""
-    wanted = {mobile for item in follow_users for raw in item.get("remark_mobiles") or []
-              if (mobile := normalise_mobile(raw))}
-    stored = set(db.session.scalars(db.select(ContactMobile.mobile).where(
-        ContactMobile.external_userid == contact.external_userid)))
-    if stored - wanted:
-        db.session.execute(delete(ContactMobile).where(
-            ContactMobile.external_userid == contact.external_userid, ContactMobile.mobile.in_(stored - wanted)))
-    if wanted - stored:
-        db.session.execute(insert(ContactMobile), [
-            {"mobile": mobile, "external_userid": contact.external_userid} for mobile in sorted(wanted - stored)])
+def mobiles_of(remark_mobiles):
+    """The normalised mobiles among remark mobiles as WeCom gives them (blanks and junk dropped)."""
+    return {mobile for raw in remark_mobiles or [] if (mobile := normalise_mobile(raw))}
+
+
+def store_mobiles(wanted):
+    """Keep each contact's noted mobiles ({external_userid: mobiles of its current follows}) as given:
+    how profiles find it. Returns the contacts whose mobiles changed."""
+    stored = {external_userid: set() for external_userid in wanted}
+    for mobile, external_userid in db.session.execute(db.select(ContactMobile.mobile, ContactMobile.external_userid)
+                                                      .where(ContactMobile.external_userid.in_(list(wanted)))):
+        stored[external_userid].add(mobile)
+    gone = [(ext, mobile) for ext in wanted for mobile in stored[ext] - wanted[ext]]
+    new = [{"mobile": mobile, "external_userid": ext} for ext in sorted(wanted) for mobile in sorted(wanted[ext] - stored[ext])]
+    for ext, mobile in gone:
+        db.session.execute(delete(ContactMobile).where(ContactMobile.external_userid == ext, ContactMobile.mobile == mobile))
+    if new:
+        db.session.execute(insert(ContactMobile), new)
+    return {ext for ext, _ in gone} | {row["external_userid"] for row in new}
 
 
 def store_group(data, touch=True):

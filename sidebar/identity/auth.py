@@ -3,7 +3,9 @@ from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
-from ..extensions import htmx, wecom
+from ..domain.access import roles_of
+from ..extensions import db, htmx, wecom
+from ..models import Staff
 from ..ratelimit import client_key, enforce
 from ..web import wants_json
 from . import service
@@ -64,3 +66,21 @@ def not_logged_in():
     if wants_json() or request.method != "GET" or not navigating:
         abort(401)
     return start_login(request.full_path.rstrip("?"))
+
+
+ROLE_LABELS = {"content": "内容运营", "compliance": "合规", "manager": "负责人", "operator": "运营"}
+
+
+def role_required(*roles):
+    """Signed in and holding one of the roles; g.roles is set for the templates."""
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def guarded(*args, **kwargs):
+            g.roles = roles_of(g.userid)
+            if not g.roles & set(roles):
+                abort(403, "需要以下角色之一：" + "、".join(ROLE_LABELS[r] for r in roles))
+            g.staff = db.session.get(Staff, g.userid)
+            return view(*args, **kwargs)
+        return guarded
+    return decorate

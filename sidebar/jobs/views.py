@@ -1,7 +1,7 @@
 """/console/jobs: the background work as a branch manager (role manager) sees it, and the trading calendar."""
 from flask import Blueprint, g, redirect, request, url_for
 
-from ..materials.console import role_required
+from ..identity.auth import role_required
 from ..web import render
 from . import status
 from ..queue import queue

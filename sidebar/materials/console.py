@@ -1,12 +1,10 @@
 """The console (/console/…): content team, compliance and managers, in a desktop browser."""
-from functools import wraps
-
 from flask import Blueprint, Response, abort, g, redirect, request, stream_with_context, url_for
 
-from ..domain.access import branch_staff, roles_of, staff_names
-from ..extensions import csrf, db, wecom
-from ..identity.auth import login_required
-from ..models import KIND_LABELS, Staff, china_today
+from ..domain.access import branch_staff, staff_names
+from ..extensions import csrf, wecom
+from ..identity.auth import ROLE_LABELS, role_required
+from ..models import KIND_LABELS, china_today
 from ..params import choice_arg, date_arg, int_arg, text_arg
 from ..web import private, render
 from . import figures, review
@@ -15,27 +13,13 @@ from .forms import CATEGORIES, InvalidMaterial, parse_material
 from .storage import storage
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+bp.add_app_template_global(ROLE_LABELS, "role_labels")
+bp.add_app_template_global(review.VERSION_LABELS, "version_labels")
 MB = 1024 * 1024
 MAX_FORM = 31 * MB  # a 20 MB file, a 10 MB cover, and the text fields
 EDITORS, REVIEWERS, ANYONE = ("content",), ("compliance",), ("content", "compliance", "manager")
-ROLE_LABELS = {"content": "内容运营", "compliance": "合规", "manager": "负责人", "operator": "运营"}
 # Who sees the whole firm's shares; a manager sees the advisors of their branch (domain.access.branch_staff).
 FIRM_AUDIT, FIRM_FIGURES = ("compliance",), ("compliance", "content")
-
-
-def role_required(*roles):
-    """Signed in and holding one of the roles; g.roles is set for the templates."""
-    def decorate(view):
-        @wraps(view)
-        @login_required
-        def guarded(*args, **kwargs):
-            g.roles = roles_of(g.userid)
-            if not g.roles & set(roles):
-                abort(403, "需要以下角色之一：" + "、".join(ROLE_LABELS[r] for r in roles))
-            g.staff = db.session.get(Staff, g.userid)
-            return view(*args, **kwargs)
-        return guarded
-    return decorate
 
 
 @bp.get("/")

@@ -17,6 +17,8 @@ from . import search
 
 STATE_LABELS = {"draft": "草稿", "pending": "待审核", "approved": "已上架", "rejected": "已驳回",
                 "withdrawn": "已下架", "expired": "已过期", "scheduled": "未到生效日"}
+# A version's own status, in its history (the material's state above is what advisors see).
+VERSION_LABELS = {"draft": "草稿", "pending": "待审核", "approved": "上架中", "rejected": "已驳回", "superseded": "已替换"}
 CONTENT_FIELDS = ("title", "summary", "category", "tags", "risk_level", "valid_from", "valid_until",
                   "disclaimer", "body", "url", "appid", "page")
 COMMENT_MAX = 500

@@ -2,13 +2,14 @@
 from flask import Blueprint, abort, g, jsonify, redirect, request, session, url_for
 
 from ..extensions import wecom
-from ..identity.auth import login_required, public_url
+from ..identity.auth import login_required
 from ..models import KIND_LABELS, china_today
 from ..params import choice_arg, text_arg
 from ..ratelimit import enforce
 from ..web import private, render
 from . import library, sharing, tracking
 from .files import send_stored, stored_file
+from .links import share_links
 from .forms import CATEGORIES
 from .storage import storage
 
@@ -41,7 +42,7 @@ def share(material_id):
     """Prepare a share for the open chat: 200 with the message, 403 blocked (recorded), or 404."""
     try:
         prepared = sharing.prepare_share(wecom(), storage(), g.userid, material_id, request.form.get("target"),
-                                         _links)
+                                         share_links)
     except sharing.Blocked as blocked:
         return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
     except sharing.ShareFailed:
@@ -102,11 +103,6 @@ def cover(token):
     if stored is None:
         abort(404)
     return send_stored(storage(), stored, f"cover.{stored.extension}", inline=True, max_age=3600)
-
-
-def _links(token):
-    """The absolute tracked link and cover URL of a share token."""
-    return public_url("materials.open_link", token=token), public_url("materials.cover", token=token)
 
 
 def _limit_rate():

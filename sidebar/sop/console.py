@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, g, redirect, request, url_for
 
 from ..domain.access import staff_names
-from ..materials.console import role_required
+from ..identity.auth import role_required
 from ..web import private, render
 from . import figures, review
 

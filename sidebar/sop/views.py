@@ -3,10 +3,10 @@ from flask import Blueprint, abort, g, jsonify, make_response, render_template, 
 
 from ..extensions import wecom
 from ..identity.auth import login_required
-from ..domain.access import NotVisible, Unavailable, staff_names
+from ..domain.access import staff_names
 from ..materials import sharing
 from ..materials.storage import storage
-from ..materials.views import _links
+from ..materials.links import share_links
 from ..web import private, render
 from . import tasks
 
@@ -48,13 +48,9 @@ def today():
 def prepare(task_id):
     """The task's messages for its chat: 200 {"shares": […]}, or 403 {"blocked", "share_id"}."""
     try:
-        prepared = tasks.prepare(wecom(), storage(), g.userid, task_id, _links)
-    except NotVisible:
-        abort(404)
+        prepared = tasks.prepare(wecom(), storage(), g.userid, task_id, share_links)
     except tasks.WrongState as wrong:
         return jsonify(error=str(wrong)), 409
-    except Unavailable:
-        abort(503, "企业微信暂时无法访问，请稍后再试")
     except sharing.Blocked as blocked:
         return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
     except sharing.ShareFailed:
@@ -70,8 +66,6 @@ def skip(task_id):
     """Skip a task with a reason (form field `reason`)."""
     try:
         task = tasks.skip(g.userid, task_id, request.form.get("reason"))
-    except NotVisible:
-        abort(404)
     except tasks.InvalidInput as invalid:
         return jsonify(error=str(invalid)), 422
     except tasks.WrongState as wrong:

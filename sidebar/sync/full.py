@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, or_, select
 
 from ..domain.directory import (assign, contact_values, dismiss_group, end_follows, follow_values, has_changes,
-                                staff_values, store_contact, store_group)
-from ..domain.linking import link_profiles, normalise_mobile
+                                mobiles_of, staff_values, store_contact, store_group, store_mobiles)
+from ..domain.linking import link_profiles
 from ..extensions import db
 from ..models import (ClientProfile, ContactMobile, CorpTag, ExternalContact, Follow, GroupChat, Staff, SyncRun, SyncSeen,
                       utcnow)
@@ -269,22 +269,11 @@ def _upsert_follow(follows, external_userid, info, tags, result):
 
 def _store_page_mobiles(ids, follows):
     """Keep each contact's noted mobiles equal to those of its active follows; returns contacts that changed."""
-    wanted = defaultdict(set)
+    wanted = {external_userid: set() for external_userid in ids}
     for (_, external_userid), follow in follows.items():
         if follow.ended_at is None:
-            wanted[external_userid] |= {m for raw in follow.remark_mobiles or [] if (m := normalise_mobile(raw))}
-    stored = defaultdict(set)
-    for row in db.session.execute(select(ContactMobile.mobile, ContactMobile.external_userid).where(
-            ContactMobile.external_userid.in_(ids))):
-        stored[row.external_userid].add(row.mobile)
-    gone = [(ext, m) for ext in ids for m in stored[ext] - wanted[ext]]
-    new = [{"mobile": m, "external_userid": ext} for ext in sorted(ids) for m in sorted(wanted[ext] - stored[ext])]
-    for ext, mobile in gone:
-        db.session.execute(delete(ContactMobile).where(ContactMobile.external_userid == ext,
-                                                       ContactMobile.mobile == mobile))
-    if new:
-        db.session.execute(insert(ContactMobile), new)
-    return {ext for ext, _ in gone} | {row["external_userid"] for row in new}
+            wanted[external_userid] |= mobiles_of(follow.remark_mobiles)
+    return store_mobiles(wanted)
 
 
 # -- groups ----------------------------------------------------------------------------------------
