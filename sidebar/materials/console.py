@@ -3,8 +3,8 @@ from functools import wraps
 
 from flask import Blueprint, Response, abort, g, redirect, request, stream_with_context, url_for
 
-from ..domain.access import branch_staff, roles_of, staff_names
-from ..extensions import csrf, db, wecom
+from ..domain.access import advisors_managed_by, roles_of, staff_names
+from ..extensions import csrf, db
 from ..identity.auth import login_required
 from ..models import KIND_LABELS, Staff, china_today
 from ..params import choice_arg, date_arg, int_arg, text_arg
@@ -19,7 +19,7 @@ MB = 1024 * 1024
 MAX_FORM = 31 * MB  # a 20 MB file, a 10 MB cover, and the text fields
 EDITORS, REVIEWERS, ANYONE = ("content",), ("compliance",), ("content", "compliance", "manager")
 ROLE_LABELS = {"content": "内容运营", "compliance": "合规", "manager": "负责人", "operator": "运营"}
-# Who sees the whole firm's shares; a manager sees the advisors of their branch (domain.access.branch_staff).
+# Who sees the whole firm's shares; a manager sees the advisors of their branch (domain.access.advisors_managed_by).
 FIRM_AUDIT, FIRM_FIGURES = ("compliance",), ("compliance", "content")
 
 
@@ -224,10 +224,10 @@ def _transition(action, material_id, *args):
 
 
 def _overseen(*firm_roles):
-    """None (the whole firm) for a holder of one of firm_roles; else a manager's branch advisors."""
+    """None (the whole firm) for a holder of one of firm_roles; else the staff of a manager's department tree."""
     if g.roles & set(firm_roles):
         return None
-    return branch_staff(wecom(), g.userid)
+    return advisors_managed_by(g.userid)
 
 
 def _audit_filter():
