@@ -101,12 +101,21 @@ def advisors_managed_by(userid):
     """userids of the staff we know in the member's departments and every department below them; the whole
     firm for a member of the root (head office). Whether they manage at all is the caller's rule (roles)."""
     staff = db.session.execute(db.select(Staff.userid, Staff.department)).tuples().all()
-    own = next((set(department or []) for member, department in staff if member == userid), set())
+    scope = departments_managed_by(userid)
+    if scope is None:
+        return {member for member, _ in staff}
+    return {member for member, department in staff if scope & set(department or [])}
+
+
+def departments_managed_by(userid):
+    """The member's departments and every department below them, from the local tree; None for the whole firm
+    (a member of the root department)."""
+    staff = db.session.get(Staff, userid)
+    own = set(staff.department or []) if staff else set()
     tree = dict(db.session.execute(db.select(Department.id, Department.parentid)).tuples().all())
     if own & {ROOT_DEPARTMENT, *(d for d, parent in tree.items() if parent == 0)}:
-        return {member for member, _ in staff}
-    scope = departments_below(own, tree)
-    return {member for member, department in staff if scope & set(department or [])}
+        return None
+    return departments_below(own, tree)
 
 
 def departments_below(roots, tree):
