@@ -54,6 +54,25 @@ def prepare_demo(app):
     return wsgi_app, emulator
 
 
+def sync_in_background(app):
+    """The full sync a night would run, once, in a thread, as soon as the server listens: the demo's local copy
+    then holds every contact linked to its profile, which WeCom coverage and the managers' figures count."""
+    import threading
+
+    from .extensions import wecom
+    from .jobs.commands import by_hand
+    from .sync import full
+
+    def run():
+        with app.app_context():
+            try:
+                with by_hand("sync"):  # under the worker's lease, recorded in /console/jobs
+                    full.sync(wecom())
+            except Exception as error:  # noqa: BLE001  the demo runs on without it: the nightly job syncs
+                app.logger.warning("demo: the first sync did not finish: %s", error)
+    threading.Thread(target=run, name="demo-first-sync", daemon=True).start()
+
+
 def forget_last_emulator():
     """Drop the token, tickets and media ids a previous run's emulator issued: this one is new.
 
@@ -87,6 +106,7 @@ def demo(host, port):
     wsgi_app, _ = prepare_demo(app)
     server = make_server(host, port, wsgi_app, threaded=True)  # listening before the worker calls the emulator
     worker = start_worker(app)
+    sync_in_background(app)
     click.echo(f"Sidebar demo: open the simulated WeCom client at {base}{EMULATOR_PREFIX}/client")
     try:
         server.serve_forever()
