@@ -141,3 +141,17 @@ def test_the_emulator_keeps_wecoms_span_and_age_rules(stats_app, start_days_ago,
             assert error.errcode == errcode
         else:
             assert errcode == 0 and len(answer) == span_days + 1
+
+
+def test_several_userids_or_a_department_give_one_aggregate(stats_app, world):
+    day = china_today() - timedelta(days=2)
+    with stats_app.app_context():
+        alone = [wecom().get_user_behavior_data([u], epoch(day), epoch(day))[0] for u in ("zhangwei", "lina")]
+        together = wecom().get_user_behavior_data(["zhangwei", "lina"], epoch(day), epoch(day))
+        pudong = [s["userid"] for s in world["staff"] if s["department"] == [3]]
+        singles = [wecom().get_user_behavior_data([u], epoch(day), epoch(day))[0] for u in pudong]
+        branch = wecom().call("POST", "/cgi-bin/externalcontact/get_user_behavior_data",
+                              json={"partyid": [3], "start_time": epoch(day), "end_time": epoch(day)})["behavior_data"]
+    assert len(together) == 1 and len(branch) == 1
+    assert together[0]["chat_cnt"] == sum(a["chat_cnt"] for a in alone)
+    assert branch[0]["message_cnt"] == sum(a["message_cnt"] for a in singles)

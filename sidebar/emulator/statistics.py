@@ -39,11 +39,15 @@ def leaders(world, department_id):
 @endpoint("externalcontact/get_user_behavior_data", "POST")
 def user_behavior_data(state, call):
     """One entry per day of the span: the members' figures added together (one aggregate, like WeCom)."""
-    userids = call.body.get("userid") or []
-    if not isinstance(userids, list) or not 1 <= len(userids) <= MAX_IDS:
+    userids, parties = call.body.get("userid") or [], call.body.get("partyid") or []
+    if not isinstance(userids, list) or not isinstance(parties, list) or len(userids) > MAX_IDS \
+            or len(parties) > MAX_IDS or not (userids or parties):
         raise ApiError(INVALID)
     for userid in userids:
         state.world.staff_member(userid)
+    # a department's members count once, also when named by userid too
+    userids = list(dict.fromkeys([*userids, *(s.userid for s in state.world.staff.values()
+                                              if set(s.department) & set(parties))]))
     days = span_days(call.body.get("start_time"), call.body.get("end_time"), state.now())
     return {"behavior_data": [behavior(state.world, userids, day) for day in days]}
 
