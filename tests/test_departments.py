@@ -105,3 +105,16 @@ def test_sop_figures_count_the_managers_tree_only(org_app):
         cells = re.findall(r"<td>(.*?)</td>", re.search(r'<tr data-row="plan">(.*?)</tr>', page, re.S).group(1))
         assert cells[:2] == [targets, str(sum(rows.values()))], manager
         assert set(re.findall(r'<tr data-row="(\w+)">', page)) - {"plan"} == set(rows), manager
+
+
+@pytest.mark.parametrize("manager,sees", [("hemin", {"基金理财沙龙"}), ("zhouqiang", {"价值投资交流群"}),
+                                          (REGION_MANAGER, {"基金理财沙龙", "价值投资交流群"}),
+                                          (ROOT_MANAGER, {"基金理财沙龙", "价值投资交流群"})])
+def test_the_group_panel_opens_for_groups_owned_in_scope(org_app, world, manager, sees):
+    viewer = org_app.test_client()
+    login(viewer, manager)
+    for name in ("基金理财沙龙", "价值投资交流群"):  # owned by wangfang (徐汇) and lina (浦东); no manager is a member
+        group = next(g for g in world["groups"] if g["name"] == name)
+        assert manager not in {m["userid"] for m in group["members"]}
+        status = viewer.get(f"/sidebar/groups/{group['chat_id']}").status_code
+        assert status == (200 if name in sees else 404), (manager, name)
