@@ -31,7 +31,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-from conftest import CHROMIUM_ARGS  # noqa: E402  (one list of Chromium flags for tests and benches)
+from helpers import CHROMIUM_ARGS  # noqa: E402  (one list of Chromium flags for tests and benches)
 
 PROFILES = {  # name: (round trip ms, down bit/s, up bit/s)
     "4G (150 ms, 1.6 Mbit/s)": (150, 1.6e6, 0.75e6),

@@ -33,6 +33,7 @@ def prepare_demo(app):
     """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator)."""
     from .demo_data import demo_profiles, group_history, prospect_profiles
     from .insight.snapshot import backfill
+    from .manage.activity_demo import seed_activity
     from .materials.demo import seed_materials
     from .materials.storage import storage
     from .sop.demo import seed_sop
@@ -48,8 +49,28 @@ def prepare_demo(app):
         backfill(group_history(world, rows))  # 90 days of group snapshots; the showroom grows ×5 / ×15
         seed_materials(storage())  # console roles and an approved library, products R1–R5
         seed_sop(world)  # the showroom story's SOP plans, 90 days of their history, a task due now
+        seed_activity(emulator.world)  # the department tree, its managers and 90 days of WeCom statistics
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
+
+
+def sync_in_background(app):
+    """The full sync a night would run, once, in a thread, as soon as the server listens: the demo's local copy
+    then holds every contact linked to its profile, which WeCom coverage and the managers' figures count."""
+    import threading
+
+    from .extensions import wecom
+    from .jobs.commands import by_hand
+    from .sync import full
+
+    def run():
+        with app.app_context():
+            try:
+                with by_hand("sync"):  # under the worker's lease, recorded in /console/jobs
+                    full.sync(wecom())
+            except Exception as error:  # noqa: BLE001  the demo runs on without it: the nightly job syncs
+                app.logger.warning("demo: the first sync did not finish: %s", error)
+    threading.Thread(target=run, name="demo-first-sync", daemon=True).start()
 
 
 def forget_last_emulator():
@@ -85,6 +106,7 @@ def demo(host, port):
     wsgi_app, _ = prepare_demo(app)
     server = make_server(host, port, wsgi_app, threaded=True)  # listening before the worker calls the emulator
     worker = start_worker(app)
+    sync_in_background(app)
     click.echo(f"Sidebar demo: open the simulated WeCom client at {base}{EMULATOR_PREFIX}/client")
     try:
         server.serve_forever()

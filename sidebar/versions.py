@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .database import upsert
 from .extensions import db
-from .models import (ClientProfile, DataVersion, Follow, GroupChat, GroupMember, GroupSnapshot, Material,
+from .models import (ClientProfile, DataVersion, Department, Follow, GroupChat, GroupMember, GroupSnapshot, Material,
                      MaterialVersion, Role, Staff)
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ GROUPS, PROFILES, FOLLOWS, STAFF, MATERIALS = "groups", "profiles", "follows", "
 KIND_OF_TABLE = {
     GroupChat.__tablename__: GROUPS, GroupMember.__tablename__: GROUPS, GroupSnapshot.__tablename__: GROUPS,
     ClientProfile.__tablename__: PROFILES, Follow.__tablename__: FOLLOWS,
-    Staff.__tablename__: STAFF, Role.__tablename__: STAFF,
+    Staff.__tablename__: STAFF, Role.__tablename__: STAFF, Department.__tablename__: STAFF,
     Material.__tablename__: MATERIALS, MaterialVersion.__tablename__: MATERIALS,
 }
 # The column naming the part a row belongs to, for the kinds that are read one part at a time.

@@ -8,12 +8,13 @@ from sqlalchemy import bindparam, delete
 
 from ..database import upsert
 from ..extensions import db
-from ..models import ExternalContact, Follow, GroupChat, GroupMember, Role, Staff, WeComMiss, utcnow
+from ..models import Department, ExternalContact, Follow, GroupChat, GroupMember, Role, Staff, WeComMiss, utcnow
 from ..ratelimit import enforce
 from ..wecom import WeComError, WeComUnavailable, errors
 from .directory import ensure_staff, store_contact, store_group
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
+ROOT_DEPARTMENT = 1  # WeCom's root department: the firm (head office)
 REFETCH_AFTER = timedelta(minutes=5)  # a relation WeCom has not told us about yet may be new
 # and an id WeCom said it does not know is not asked about again sooner (every worker shares the answer)
 
@@ -90,13 +91,45 @@ def in_group(group, userid):
 
 
 def same_branch(wecom, manager, userid):
-    """Whether userid shares a WeCom department with the manager: the manager oversees their work."""
-    return bool(_departments(wecom, manager) & _departments(wecom, userid))
+    """Whether userid works in the manager's department tree (advisors_managed_by): the manager oversees them."""
+    ensure_staff(wecom, manager)
+    ensure_staff(wecom, userid)
+    return userid in advisors_managed_by(manager)
 
 
-def _departments(wecom, userid):
-    """The member's WeCom departments, fetched (user/get) the first time."""
-    return set(ensure_staff(wecom, userid).department or [])
+def advisors_managed_by(userid):
+    """userids of the staff we know in the member's departments and every department below them; the whole
+    firm for a member of the root (head office). Whether they manage at all is the caller's rule (roles)."""
+    staff = db.session.execute(db.select(Staff.userid, Staff.department)).tuples().all()
+    scope = departments_managed_by(userid)
+    if scope is None:
+        return {member for member, _ in staff}
+    return {member for member, department in staff if scope & set(department or [])}
+
+
+def departments_managed_by(userid):
+    """The member's departments and every department below them, from the local tree; None for the whole firm
+    (a member of the root department)."""
+    staff = db.session.get(Staff, userid)
+    own = set(staff.department or []) if staff else set()
+    tree = dict(db.session.execute(db.select(Department.id, Department.parentid)).tuples().all())
+    if own & {ROOT_DEPARTMENT, *(d for d, parent in tree.items() if parent == 0)}:
+        return None
+    return departments_below(own, tree)
+
+
+def departments_below(roots, tree):
+    """The departments in roots and every department under them; tree maps id -> parentid."""
+    children = {}
+    for department, parent in tree.items():
+        children.setdefault(parent, []).append(department)
+    scope, todo = set(), list(roots)
+    while todo:  # the visited set also ends a cycle a broken tree might have
+        department = todo.pop()
+        if department not in scope:
+            scope.add(department)
+            todo.extend(children.get(department, ()))
+    return scope
 
 
 def manages_owner(wecom, userid, group):
@@ -108,13 +141,6 @@ def manages_owner(wecom, userid, group):
     except WeComError:  # a member WeCom cannot describe right now sees nothing extra
         db.session.rollback()
         return False
-
-
-def branch_staff(wecom, manager):
-    """userids of the staff we know who share a WeCom department with the manager: whose work they oversee."""
-    branch = _departments(wecom, manager)
-    rows = db.session.execute(db.select(Staff.userid, Staff.department)).tuples()
-    return {userid for userid, department in rows if branch & set(department or [])}
 
 
 def _may_see_group(wecom, group, userid):

@@ -9,7 +9,7 @@ import time
 
 from flask import Flask
 
-from . import admin, api, changes, client, oauth
+from . import admin, api, changes, client, oauth, statistics  # noqa: F401  (statistics: its endpoints)
 from .callbacks import CallbackSender
 from .credentials import Credentials
 from .seed import seed_world

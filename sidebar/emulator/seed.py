@@ -18,6 +18,7 @@ DEPARTMENTS = [
     (4, "徐汇营业部", 2),
     (5, "合规管理部", 1),
     (6, "财富管理部", 1),
+    (7, "静安营业部", 2),
 ]
 
 # userid, name, department, position, gender, role, how many contacts they add
@@ -30,6 +31,11 @@ STAFF = [
     ("zhouqiang", "周强", 3, "营业部负责人", 1, "manager", 0),
     ("sunli", "孙丽", 5, "合规专员", 2, "compliance", 0),
     ("zhaomin", "赵敏", 6, "内容运营", 2, "content", 0),
+    # appended last, without contacts of their own, so the seed's draws (ids, names, follows) stay the same
+    ("songyu", "宋雨", 7, "投资顾问", 2, "advisor", 0),
+    ("hemin", "何敏", 4, "营业部负责人", 2, "manager", 0),
+    ("wujun", "吴军", 2, "分公司总经理", 1, "manager", 0),
+    ("qianlei", "钱磊", 1, "总经理", 1, "manager", 0),
 ]
 SECOND_FOLLOWS = 15
 WECOM_CONTACTS = 8

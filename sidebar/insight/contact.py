@@ -185,7 +185,7 @@ def _active_follows(external_userid):
 
 
 def _branch_follow(wecom, manager, external_userid):
-    """An active follow of the contact by an advisor in one of the manager's departments."""
+    """An active follow of the contact by an advisor of the manager's department tree (advisors_managed_by)."""
     follows = db.session.scalars(db.select(Follow).where(
         Follow.external_userid == external_userid, Follow.ended_at.is_(None))).all()
     return next((follow for follow in follows if same_branch(wecom, manager, follow.userid)), None)

@@ -11,10 +11,10 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 
 from .. import versions
-from ..domain.access import roles_of, staff_names
+from ..domain.access import advisors_managed_by, roles_of, staff_names
 from ..domain.facts import NO_VALID_ASSESSMENT, Risk, is_dormant, members_with_profiles, risk_of
 from ..extensions import db
-from ..models import (RISK_LEVELS, Follow, GroupChat, GroupMember, GroupSnapshot, Staff, china_day,
+from ..models import (RISK_LEVELS, Follow, GroupChat, GroupMember, GroupSnapshot, china_day,
                       china_today, utcnow)
 from . import charts
 
@@ -333,7 +333,7 @@ def _member_row(row, bucket, opens, profile, names, today):
 
 
 def _openable(viewer, chat_id, current):
-    """External members the viewer follows, or, for a manager, whom an advisor of their branch follows."""
+    """External members the viewer follows, or, for a manager, whom an advisor of their department tree follows."""
     openable = {row.member_id for row in current if row.followed}
     if "manager" not in roles_of(viewer):
         return openable
@@ -341,11 +341,8 @@ def _openable(viewer, chat_id, current):
         GroupMember.chat_id == chat_id, GroupMember.type == 2, GroupMember.left_at.is_(None))
     follows = db.session.execute(select(Follow.userid, Follow.external_userid).where(
         Follow.external_userid.in_(members), Follow.ended_at.is_(None))).all()
-    departments = dict(db.session.execute(select(Staff.userid, Staff.department).where(
-        Staff.userid.in_({viewer} | {userid for userid, _ in follows}))).all())
-    branch = set(departments.get(viewer) or [])
-    return openable | {external_userid for userid, external_userid in follows
-                       if branch & set(departments.get(userid) or [])}
+    branch = advisors_managed_by(viewer)
+    return openable | {external_userid for userid, external_userid in follows if userid in branch}
 
 
 # -- queries and small helpers --------------------------------------------------------------------

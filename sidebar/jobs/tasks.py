@@ -127,6 +127,13 @@ def sop_job():
     return tick().describe()
 
 
+def activity_job():
+    """Yesterday's WeCom service statistics (T+1) and any earlier day a stopped run left out."""
+    from ..sync.activity import fetch_activity
+
+    return fetch_activity(wecom(), pace=_pace()).describe()
+
+
 def media_job():
     """Media of live materials re-uploaded before their 3-day media_id expires."""
     return f"续期 {renew_expiring(wecom(), storage())} 个物料"
@@ -140,6 +147,8 @@ JOBS = {
                     command="snapshot"),
     "sync": Job(sync_job, "全量同步", Schedule(minutes=(30,), hours=(2,)), catch_up=timedelta(hours=3), retries=3,
                 command="sync"),
+    "activity": Job(activity_job, "企微服务统计", Schedule(minutes=(15,), hours=(6,)), catch_up=timedelta(hours=6),
+                    retries=3),
     "push-tags": Job(push_tags_job, "客户画像标签推送", Schedule(minutes=(30,), hours=(3,)),
                      catch_up=timedelta(hours=3), retries=3, command="push-tags"),
 }

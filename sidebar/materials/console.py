@@ -1,8 +1,8 @@
 """The console (/console/…): content team, compliance and managers, in a desktop browser."""
 from flask import Blueprint, Response, abort, g, redirect, request, stream_with_context, url_for
 
-from ..domain.access import branch_staff, staff_names
-from ..extensions import csrf, wecom
+from ..domain.access import advisors_managed_by, staff_names
+from ..extensions import csrf
 from ..identity.auth import ROLE_LABELS, role_required
 from ..models import KIND_LABELS, china_today
 from ..params import choice_arg, date_arg, int_arg, text_arg
@@ -18,7 +18,7 @@ bp.add_app_template_global(review.VERSION_LABELS, "version_labels")
 MB = 1024 * 1024
 MAX_FORM = 31 * MB  # a 20 MB file, a 10 MB cover, and the text fields
 EDITORS, REVIEWERS, ANYONE = ("content",), ("compliance",), ("content", "compliance", "manager")
-# Who sees the whole firm's shares; a manager sees the advisors of their branch (domain.access.branch_staff).
+# Who sees the whole firm's shares; a manager sees the advisors of their branch (domain.access.advisors_managed_by).
 FIRM_AUDIT, FIRM_FIGURES = ("compliance",), ("compliance", "content")
 
 
@@ -208,10 +208,10 @@ def _transition(action, material_id, *args):
 
 
 def _overseen(*firm_roles):
-    """None (the whole firm) for a holder of one of firm_roles; else a manager's branch advisors."""
+    """None (the whole firm) for a holder of one of firm_roles; else the staff of a manager's department tree."""
     if g.roles & set(firm_roles):
         return None
-    return branch_staff(wecom(), g.userid)
+    return advisors_managed_by(g.userid)
 
 
 def _audit_filter():

@@ -1,7 +1,7 @@
 """The console's SOP pages: the plans, one plan with its review actions and figures (/console/sop/…)."""
 from flask import Blueprint, abort, g, redirect, request, url_for
 
-from ..domain.access import staff_names
+from ..domain.access import advisors_managed_by, staff_names
 from ..identity.auth import role_required
 from ..web import private, render
 from . import figures, review
@@ -9,6 +9,7 @@ from . import figures, review
 bp = Blueprint("sop_console", __name__, url_prefix="/console/sop")
 READERS = ("operator", "compliance", "manager", "content")
 WRITERS, REVIEWERS = ("operator",), ("compliance",)
+FIRM_FIGURES = ("operator", "compliance", "content")  # a manager only sees their department tree's figures
 ACTIONS = {"submit": (WRITERS, review.submit), "pause": (WRITERS + REVIEWERS, review.pause),
            "resume": (WRITERS + REVIEWERS, review.resume), "approve": (REVIEWERS, review.approve)}
 
@@ -76,8 +77,9 @@ def _get(plan_id):
 
 def _plan_page(plan, error=None, status=200):
     """The plan's page."""
-    total, by_advisor = figures.task_counts(plan.id)
-    treated, holdout, ended = figures.target_counts(plan.id)
+    advisors = None if g.roles & set(FIRM_FIGURES) else advisors_managed_by(g.userid)
+    total, by_advisor = figures.task_counts(plan.id, advisors)
+    treated, holdout, ended = figures.target_counts(plan.id, advisors)
     return private(render("sop/console_plan.html", status=status, plan=plan, state=review.state_of(plan),
                           error=error, may_review=review.may_review(plan, g.userid), total=total,
                           by_advisor=by_advisor, names=staff_names(list(by_advisor)), treated=treated,

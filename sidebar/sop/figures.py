@@ -93,18 +93,24 @@ def wilson(successes, n):
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def task_counts(plan_id):
-    """(Counts of the whole plan, {advisor: Counts})."""
+def task_counts(plan_id, advisors=None):
+    """(Counts of the whole plan, {advisor: Counts}); only these advisors' tasks when given (a manager's scope)."""
     total, by_advisor = Counts(), {}
-    for task in db.session.scalars(select(SopTask).where(SopTask.plan_id == plan_id)):
+    query = select(SopTask).where(SopTask.plan_id == plan_id)
+    if advisors is not None:
+        query = query.where(SopTask.advisor.in_(advisors))
+    for task in db.session.scalars(query):
         total.add(task)
         by_advisor.setdefault(task.advisor, Counts()).add(task)
     return total, by_advisor
 
 
-def target_counts(plan_id):
-    """(treated, holdout, ended) targets of a plan."""
-    rows = db.session.execute(select(SopTarget.holdout, SopTarget.ended_at).where(SopTarget.plan_id == plan_id)).all()
+def target_counts(plan_id, advisors=None):
+    """(treated, holdout, ended) targets of a plan; only these advisors' targets when given."""
+    query = select(SopTarget.holdout, SopTarget.ended_at).where(SopTarget.plan_id == plan_id)
+    if advisors is not None:
+        query = query.where(SopTarget.advisor.in_(advisors))
+    rows = db.session.execute(query).all()
     return (sum(1 for held, _ in rows if not held), sum(1 for held, _ in rows if held),
             sum(1 for _, ended in rows if ended))
 

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import (ClientProfile, ContactMobile, CorpTag, ExternalContact, Follow, GroupChat, Staff, SyncRun, SyncSeen,
                       utcnow)
 from ..wecom import WeComError, errors
+from .departments import refresh_departments
 from .pacing import Pacer
 from .tags import refresh_corp_tags
 
@@ -135,7 +136,8 @@ def _seen(run, kind, keys):
 # -- staff -----------------------------------------------------------------------------------------
 
 def _sync_staff(wecom, pacer, run, result, progress):
-    """The members with customer contact, each refreshed from user/get."""
+    """The department tree, then the members with customer contact, each refreshed from user/get."""
+    result.counts["departments_changed"] += sum(refresh_departments(wecom, pacer))
     users = pacer.call(wecom.get_follow_user_list)
     progress.start("staff", len(users))
     for userid in users:

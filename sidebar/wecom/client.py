@@ -227,3 +227,23 @@ class WeComClient:
         return self.call("POST", "/cgi-bin/message/send",
                          json={"touser": touser, "msgtype": "text", "agentid": int(self.agent_id),
                                "text": {"content": content}})
+
+    # --- the organisation and WeCom's service statistics (branch management) ---------------
+
+    def list_departments(self, department_id=None):
+        """The department tree (that department and all below it, or the whole corp): [{id, name, parentid, order}]."""
+        params = {} if department_id is None else {"id": department_id}
+        return list(self.call("GET", "/cgi-bin/department/list", params).get("department", []))
+
+    def get_user_behavior_data(self, userids, start_time, end_time):
+        """Daily service statistics of the members together (one aggregate per day): [{stat_time, chat_cnt, …}]."""
+        return list(self.call("POST", "/cgi-bin/externalcontact/get_user_behavior_data",
+                              json={"userid": list(userids), "start_time": start_time,
+                                    "end_time": end_time}).get("behavior_data", []))
+
+    def group_chat_statistic(self, owners, day_begin_time, day_end_time, offset=0, limit=1000):
+        """Customer-group statistics per owner over the days: [{owner, data{new_chat_cnt, …}}]."""
+        return list(self.call("POST", "/cgi-bin/externalcontact/groupchat/statistic",
+                              json={"day_begin_time": day_begin_time, "day_end_time": day_end_time,
+                                    "owner_filter": {"userid_list": list(owners)}, "order_by": 1,
+                                    "order_asc": 0, "offset": offset, "limit": limit}).get("items", []))
