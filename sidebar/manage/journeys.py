@@ -79,7 +79,7 @@ def owners_of(accounts):
     if not accounts:
         return {}
     linked = dict(db.session.execute(select(ClientProfile.account_id, ClientProfile.external_userid).where(
-        ClientProfile.account_id.in_(list(accounts)), ClientProfile.external_userid.is_not(None))).tuples())
+        ClientProfile.account_id.in_(list(accounts)), ClientProfile.external_userid.is_not(None))).tuples().all())
     owners = _owners()
     return {account: (owners[ext].userid, owners[ext].remark or owners[ext].name)
             for account, ext in linked.items() if ext in owners}
