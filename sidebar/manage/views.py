@@ -9,6 +9,7 @@ from ..models import CHINA, china_today
 from ..params import choice_arg, date_arg, text_arg
 from ..web import private, render
 from . import charts
+from . import execution as execution_service
 from . import funnel as funnel_service
 from . import openings as openings_service
 from .journeys import advisor_labels
@@ -77,3 +78,21 @@ def openings():
     figures = openings_service.live(advisors, datetime.now(CHINA), firm=sees_firm(g.userid))
     return private(render("manage/openings.html", live=figures, kinds=openings_service.KIND_LABELS,
                           poll=POLL_SECONDS, mask_account=mask_account))
+
+
+@bp.get("/execution")
+@role_required(*VIEWERS)
+def execution():
+    """SOP execution and material reach per branch and advisor over the period."""
+    advisors = _scope()
+    since, until = _period()
+    advisor_lines, branch_lines, total = execution_service.execution(advisors, since, until, datetime.now(CHINA))
+    chart = charts.bars([(line.label[:4], line.on_time_rate or 0, _percent(line.on_time_rate))
+                         for line in advisor_lines])
+    return private(render("manage/execution.html", advisors=advisor_lines, branches=branch_lines, total=total,
+                          since=since, until=until, chart=chart))
+
+
+def _percent(rate):
+    """A rate as the chart labels it."""
+    return "—" if rate is None else f"{rate * 100:.0f}%"
