@@ -1,7 +1,8 @@
 """/manage/…: the branch manager's workbench. Views parse the request, ask the scope, call one service, render."""
+import re
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, g, redirect, url_for
+from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from ..masking import mask_account
 from ..materials.console import role_required
@@ -10,6 +11,8 @@ from ..params import choice_arg, date_arg, text_arg
 from ..web import private, render
 from . import charts
 from . import execution as execution_service
+from . import export
+from . import scorecard as scorecard_service
 from . import funnel as funnel_service
 from . import openings as openings_service
 from .journeys import advisor_labels
@@ -19,6 +22,8 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 VIEWERS = ("manager", "compliance")  # compliance reads the whole firm; a manager their branch
 DEFAULT_DAYS = 30
 POLL_SECONDS = 30
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scope():
@@ -96,3 +101,58 @@ def execution():
 def _percent(rate):
     """A rate as the chart labels it."""
     return "—" if rate is None else f"{rate * 100:.0f}%"
+
+
+def _month():
+    """'YYYY-MM' from the query string (this month by default); 400 when malformed."""
+    text = request.args.get("month", "").strip() or china_today().strftime("%Y-%m")
+    if not MONTH.fullmatch(text) or not 1 <= int(text[5:]) <= 12 or int(text[:4]) < 1990:
+        abort(400, "参数 month 应为 年-月，如 2026-11")
+    return text
+
+
+@bp.get("/scorecard")
+@role_required(*VIEWERS)
+def scorecard():
+    """The month's branch scores and ranks; `format=csv` or `xlsx` downloads them."""
+    advisors = _scope()
+    month = _month()
+    scores = scorecard_service.scorecard(advisors, month)
+    fmt = choice_arg("format", ("csv", "xlsx"))
+    if fmt:
+        return _download(scores, month, fmt)
+    return _scorecard_page(scores, month)
+
+
+@bp.post("/scorecard/indicators")
+@role_required(*VIEWERS)
+def save_indicators():
+    """Head office sets the indicators' targets and weights: 303 back, or the page with the reason (400)."""
+    if not sees_firm(g.userid):
+        abort(403, "只有总部可以设置考核指标")
+    month = _month()
+    try:
+        scorecard_service.save_indicators(request.form, g.userid)
+    except scorecard_service.InvalidIndicator as invalid:
+        scores = scorecard_service.scorecard(_scope(), month)
+        return _scorecard_page(scores, month, str(invalid), 400)
+    return redirect(url_for(".scorecard", month=month), 303)
+
+
+def _scorecard_page(scores, month, error=None, status=200):
+    """The scorecard page, with head office's form for whoever sees the firm."""
+    chart = charts.bars([(s.branch[:5], float(s.score), f"{s.score:.1f}") for s in scores])
+    return private(render("manage/scorecard.html", status=status, scores=scores, month=month, error=error,
+                          settings=scorecard_service.indicators(), head_office=sees_firm(g.userid), chart=chart))
+
+
+def _download(scores, month, fmt):
+    """The scorecard as CSV or xlsx."""
+    rows = export.table(scores)
+    if fmt == "csv":
+        body, mimetype = export.csv_bytes(rows), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = export.xlsx_bytes(rows), XLSX
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=scorecard-{month}.{fmt}"
+    return private(response)
