@@ -108,3 +108,13 @@ def test_the_last_touch_is_the_latest_sent_share_before_the_opening(live_app):
         event.recorded_at = contact_share.result_at - timedelta(minutes=1)
         opening, = attribute([event], owners_of({"880000000101"}))
         assert opening.touch_at == group_share.result_at, "then the group's share came last"
+
+
+def test_the_wall_shows_the_branchs_day_and_refreshes_itself(live_app):
+    wall = signed_in(live_app, MANAGER).get("/manage/wall")
+    page = wall.get_data(as_text=True)
+    assert wall.status_code == 200 and 'class="wall"' in page and 'hx-trigger="every 30s"' in page
+    assert figure(page, "opened", "today") == 1 and figure(page, "registered", "today") == 2
+    assert "****0101" in page and "****0104" not in page, "only the branch's openings"
+    assert "部门 3" in page and "部门 4" not in page
+    assert signed_in(live_app, "zhangwei").get("/manage/wall").status_code == 403

@@ -156,3 +156,15 @@ def _download(scores, month, fmt):
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename=scorecard-{month}.{fmt}"
     return private(response)
+
+
+@bp.get("/wall")
+@role_required(*VIEWERS)
+def wall():
+    """大屏: today's openings and the month's ranking of the viewer's branch, dark, refreshing itself."""
+    advisors = _scope()
+    now = datetime.now(CHINA)
+    figures = openings_service.live(advisors, now, firm=sees_firm(g.userid))
+    scores = scorecard_service.scorecard(advisors, now.strftime("%Y-%m"))
+    return private(render("manage/wall.html", live=figures, scores=scores, kinds=openings_service.KIND_LABELS,
+                          poll=POLL_SECONDS, mask_account=mask_account))
