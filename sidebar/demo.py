@@ -33,6 +33,7 @@ def prepare_demo(app):
     """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator)."""
     from .demo_data import demo_profiles, group_history, prospect_profiles
     from .insight.snapshot import backfill
+    from .manage.demo import seed_manage
     from .materials.demo import seed_materials
     from .materials.storage import storage
     from .sop.demo import seed_sop
@@ -48,6 +49,7 @@ def prepare_demo(app):
         backfill(group_history(world, rows))  # 90 days of group snapshots; the showroom grows ×5 / ×15
         seed_materials(storage())  # console roles and an approved library, products R1–R5
         seed_sop(world)  # the showroom story's SOP plans, 90 days of their history, a task due now
+        seed_manage()  # the recent journey steps spread over their days (开户实况 compares the same time)
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 
@@ -78,17 +80,20 @@ def demo(host, port):
     """Run the demo: schema, emulator at /_wecom, the simulated WeCom client, and a task-queue worker."""
     from . import create_app
     from .jobs.worker import start_worker
+    from .manage.demo import start_demo_openings
 
     browser_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{browser_host}:{port}"
     app = create_app({"SIDEBAR_MODE": "demo", **emulated_settings(base)})
-    wsgi_app, _ = prepare_demo(app)
+    wsgi_app, emulator = prepare_demo(app)
     server = make_server(host, port, wsgi_app, threaded=True)  # listening before the worker calls the emulator
     worker = start_worker(app)
+    openings = start_demo_openings(app, emulator.world.as_json())  # an account opened every few minutes
     click.echo(f"Sidebar demo: open the simulated WeCom client at {base}{EMULATOR_PREFIX}/client")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        openings.set()
         worker.stop(graceful=True)

@@ -1,7 +1,7 @@
 """The workbench's charts, drawn on the server as inline SVG numbers (like insight/charts.py): no library."""
 from dataclasses import dataclass
 
-BAR_HEIGHT, BAR_GAP, LABEL_WIDTH = 22, 8, 64
+BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, VALUE_WIDTH = 22, 8, 64, 48  # VALUE_WIDTH: room for the number after the longest bar
 CHART_WIDTH = 320
 
 
@@ -16,7 +16,7 @@ class Bar:
     width: float
 
 
-def bars(items, width=CHART_WIDTH - LABEL_WIDTH):
+def bars(items, width=CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH):
     """(label, value, shown) triples as bars scaled to the largest value; the chart's height with them."""
     top = max((value for _, value, _ in items), default=0) or 1
     drawn = [Bar(label, value, shown, round(index * (BAR_HEIGHT + BAR_GAP), 1), round(max(value, 0) / top * width, 1))
