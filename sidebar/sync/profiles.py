@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ..domain.linking import contact_matches, linked_contact, normalise_mobile
-from ..database import commit_upsert
+from ..database import commit_upsert, upsert
 from ..extensions import db
 from ..models import (EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, JourneyEvent, china_today,
                       utcnow)
@@ -174,8 +174,8 @@ def _save_events(states, stored):
         woken = _woken_on(before, state)
         if woken:
             events.append({"account_id": account, "kind": "woken", "day": woken})
-    if events:
-        db.session.execute(insert(JourneyEvent), events)
+    if events:  # a step already recorded (an account deleted and sent again) is kept as first learnt
+        db.session.execute(upsert(db.engine, JourneyEvent).on_conflict_do_nothing(), events)
 
 
 def _woken_on(before, state):
