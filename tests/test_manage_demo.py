@@ -67,5 +67,7 @@ def test_the_workbench_fits_the_phone_at_360_px(browser, morning, scheme, tmp_pa
         expect(page.locator("#wall")).to_be_visible(timeout=15000)
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background == "rgb(11, 18, 32)", "the wall is dark whatever the theme"
+        page.set_viewport_size({"width": 1280, "height": 720})  # the branch's TV
+        page.screenshot(path=str(tmp_path / f"manage-wall-{scheme}.png"))
     finally:
         context.close()
