@@ -118,3 +118,16 @@ def test_the_wall_shows_the_branchs_day_and_refreshes_itself(live_app):
     assert "****0101" in page and "****0104" not in page, "only the branch's openings"
     assert "部门 3" in page and "部门 4" not in page
     assert signed_in(live_app, "zhangwei").get("/manage/wall").status_code == 403
+
+
+def test_each_figure_opens_todays_rows_behind_it_masked_and_scoped(live_app):
+    manager = signed_in(live_app, MANAGER)
+    page = manager.get("/manage/openings").get_data(as_text=True)
+    assert "/manage/openings/rows?kind=registered" in page and "/manage/openings/rows?kind=opened&amp;advisor=zhangwei" in page
+    registered = manager.get("/manage/openings/rows?kind=registered").get_data(as_text=True)
+    assert sorted(re.findall(r'data-account="([^"]+)"', registered)) == ["****0102", "****0103"]
+    assert "880000000102" not in registered
+    lina = manager.get("/manage/openings/rows?kind=registered&advisor=lina").get_data(as_text=True)
+    assert re.findall(r'data-account="([^"]+)"', lina) == ["****0102"]
+    assert manager.get("/manage/openings/rows?kind=opened&advisor=wangfang").status_code == 404
+    assert "****0104" not in manager.get("/manage/openings/rows?kind=opened").get_data(as_text=True)

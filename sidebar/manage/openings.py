@@ -75,6 +75,22 @@ def live(advisors, now, firm=False):
     return Live(now=now, totals=totals, by_advisor=by_advisor, by_branch=sorted(branches.items()), openings=openings)
 
 
+def todays_steps(advisors, now, kind, advisor=None, firm=False):
+    """The attributed steps of one kind today behind a figure of the page (one advisor's, or all in scope)."""
+    today = now.astimezone(CHINA).date()
+    events = [e for e in _events([today]) if e.kind == kind]
+    owner = owners_of({e.account_id for e in events})
+    mine = [e for e in events if owner.get(e.account_id, (None, None))[0] in advisors
+            or (firm and not advisor and e.account_id not in owner)]
+    if advisor:
+        mine = [e for e in mine if owner.get(e.account_id, (None, None))[0] == advisor]
+    steps = attribute(mine, owner)
+    labels = advisor_labels(advisors)
+    for step in steps:
+        step.advisor_name = labels[step.advisor][0] if step.advisor in labels else None
+    return steps
+
+
 def _events(days):
     """The journey steps of those days."""
     return list(db.session.scalars(select(JourneyEvent).where(JourneyEvent.day.in_(days),

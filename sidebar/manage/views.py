@@ -85,6 +85,20 @@ def openings():
                           poll=POLL_SECONDS, mask_account=mask_account))
 
 
+@bp.get("/openings/rows")
+@role_required(*VIEWERS)
+def opening_rows():
+    """Today's steps of one kind behind a figure of 开户实况, attributed and masked."""
+    advisors = _scope()
+    kind = choice_arg("kind", openings_service.KIND_LABELS, default="opened")
+    advisor = text_arg("advisor", 64)
+    if advisor and advisor not in advisors:
+        abort(404)
+    steps = openings_service.todays_steps(advisors, datetime.now(CHINA), kind, advisor, firm=sees_firm(g.userid))
+    return private(render("manage/opening_rows.html", steps=steps, kind=kind, kinds=openings_service.KIND_LABELS,
+                          mask_account=mask_account))
+
+
 @bp.get("/execution")
 @role_required(*VIEWERS)
 def execution():
