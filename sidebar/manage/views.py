@@ -9,12 +9,11 @@ from ..materials.console import role_required
 from ..models import CHINA, china_today
 from ..params import choice_arg, date_arg, text_arg
 from ..web import private, render
-from . import charts
+from . import charts, export
 from . import execution as execution_service
-from . import export
-from . import scorecard as scorecard_service
 from . import funnel as funnel_service
 from . import openings as openings_service
+from . import scorecard as scorecard_service
 from .journeys import advisor_labels
 from .scope import advisors_in_scope, sees_firm
 
