@@ -106,3 +106,21 @@ def test_head_office_sets_targets_and_weights_and_nobody_else_may(score_app):
                                                             "coverage": "8.33", "sop_on_time": "0.00"}
     assert "88.33" in page
     assert head.get("/manage/scorecard?month=2026-13").status_code == 400
+
+
+def test_each_indicator_opens_the_clients_behind_it_masked_and_scoped(score_app):
+    manager = signed_in(score_app, MANAGER)
+    page = manager.get(f"/manage/scorecard?month={MONTH}").get_data(as_text=True)
+    assert "/manage/scorecard/rows?month=2026-11&amp;branch=%E9%83%A8%E9%97%A8+3&amp;indicator=coverage" in page
+    rows = lambda indicator, branch="部门 3": manager.get(  # noqa: E731
+        f"/manage/scorecard/rows?month={MONTH}&branch={branch}&indicator={indicator}").get_data(as_text=True)
+    funded = rows("new_funded")
+    assert sorted(re.findall(r'data-contact="(\w+)"', funded)) == ["wm_s1", "wm_s4"]
+    assert "****0201" in funded and "880000000201" not in funded
+    assets = rows("net_new_assets")
+    changes = dict(re.findall(r'data-contact="(\w+)">.*?data-figure="change">([^<]+)<', assets, re.S))
+    assert changes == {"wm_s1": "20.00万", "wm_s2": "-1.00万", "wm_s4": "100.00万"}
+    coverage = rows("coverage")
+    followed = dict(re.findall(r'data-contact="(\w+)">.*?data-figure="followed">(.)<', coverage, re.S))
+    assert followed == {"wm_s1": "是", "wm_s2": "否", "wm_s4": "是"}
+    assert "wm_s5" not in rows("new_funded", "部门 4"), "another branch's clients are not the manager's"

@@ -27,6 +27,7 @@ READ = {  # the names each route's view and templates read from request.args
     "/manage/funnel": ("since", "until"), "/manage/execution": ("since", "until"),
     "/manage/funnel/rows": ("since", "until", "step", "advisor", "branch", "dormant"),
     "/manage/scorecard": ("month", "format"), "/manage/openings/rows": ("kind", "advisor"),
+    "/manage/scorecard/rows": ("month", "branch", "indicator"),
 }
 PARAMETERS = tuple(sorted({name for names in READ.values() for name in names} | {"next", "unknown"}))
 THIRTY_DIGITS = "9" * 30

@@ -128,19 +128,48 @@ def _branch_score(branch, advisors, first, last, settings):
 
 def _asset_change(accounts, first, last):
     """Sum over the accounts of (last snapshot by the month's end) − (last snapshot before its start)."""
+    return sum((end - start for start, end in asset_changes(accounts, first, last).values()), Decimal(0))
+
+
+def asset_changes(accounts, first, last):
+    """account -> (assets before the month, assets at its end), for the accounts with a snapshot by its end."""
     if not accounts:
-        return Decimal(0)
-    return _assets_on(accounts, last) - _assets_on(accounts, first - timedelta(days=1))
+        return {}
+    start, end = _assets_on(accounts, first - timedelta(days=1)), _assets_on(accounts, last)
+    return {account: (start.get(account, Decimal(0)), value) for account, value in end.items()}
 
 
 def _assets_on(accounts, day):
-    """The accounts' total assets as of day: each one's latest snapshot on or before it."""
+    """account -> total assets as of day: each one's latest snapshot on or before it."""
     latest = (select(AssetSnapshot.account_id, func.max(AssetSnapshot.day).label("day"))
               .where(AssetSnapshot.account_id.in_(list(accounts)), AssetSnapshot.day <= day)
               .group_by(AssetSnapshot.account_id).subquery())
-    total = db.session.scalar(select(func.sum(AssetSnapshot.total_assets)).join(
+    rows = db.session.execute(select(AssetSnapshot.account_id, AssetSnapshot.total_assets).join(
         latest, (latest.c.account_id == AssetSnapshot.account_id) & (latest.c.day == AssetSnapshot.day)))
-    return Decimal(total or 0)
+    return {account: Decimal(value) for account, value in rows}
+
+
+def rows_behind(advisors, month, branch, key):
+    """(journey, detail) of the clients behind a branch's indicator: funded in the month, their asset change,
+    or the funded clients with whether an advisor still follows them."""
+    first, last = month_bounds(month)
+    members = {userid for userid, (_, label) in advisor_labels(advisors).items() if label == branch}
+    owned = [j for j in journeys(members) if j.account_id]
+    if key == "new_funded":
+        return [(j, j.stage_dates["funded"]) for j in owned if first <= j.stage_dates.get("funded", date.max) <= last]
+    if key == "net_new_assets":
+        changes = asset_changes({j.account_id for j in owned}, first, last)
+        return [(j, changes[j.account_id]) for j in owned if j.account_id in changes]
+    funded = [j for j in owned if j.reached("funded", last)]
+    followed = _followed(members, funded)
+    return [(j, j.external_userid in followed) for j in funded]
+
+
+def _followed(advisors, funded):
+    """external_userids of the funded clients an advisor of the branch still follows."""
+    return set(db.session.scalars(select(Follow.external_userid).where(
+        Follow.userid.in_(list(advisors)), Follow.ended_at.is_(None),
+        Follow.external_userid.in_([j.external_userid for j in funded]))))
 
 
 def _coverage(owned, advisors, last):
@@ -148,9 +177,7 @@ def _coverage(owned, advisors, last):
     funded = [j for j in owned if j.reached("funded", last)]
     if not funded:
         return None
-    followed = set(db.session.scalars(select(Follow.external_userid).where(
-        Follow.userid.in_(list(advisors)), Follow.ended_at.is_(None),
-        Follow.external_userid.in_([j.external_userid for j in funded]))))
+    followed = _followed(advisors, funded)
     return Decimal(sum(1 for j in funded if j.external_userid in followed)) / len(funded)
 
 

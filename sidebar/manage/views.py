@@ -22,6 +22,7 @@ VIEWERS = ("manager", "compliance")  # compliance reads the whole firm; a manage
 DEFAULT_DAYS = 30
 POLL_SECONDS = 30
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+ROW_INDICATORS = ("new_funded", "net_new_assets", "coverage")  # the indicators counted from clients
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -137,6 +138,19 @@ def scorecard():
     return _scorecard_page(scores, month)
 
 
+@bp.get("/scorecard/rows")
+@role_required(*VIEWERS)
+def score_rows():
+    """The clients behind a branch's indicator (new funded, net new assets, coverage), masked."""
+    advisors = _scope()
+    month = _month()
+    key = choice_arg("indicator", ROW_INDICATORS, default="new_funded")
+    branch = text_arg("branch", 64) or ""
+    rows = scorecard_service.rows_behind(advisors, month, branch, key)
+    return private(render("manage/score_rows.html", rows=rows, key=key, branch=branch, month=month,
+                          label=scorecard_service.INDICATORS[key][0], mask_account=mask_account))
+
+
 @bp.post("/scorecard/indicators")
 @role_required(*VIEWERS)
 def save_indicators():
@@ -155,8 +169,10 @@ def save_indicators():
 def _scorecard_page(scores, month, error=None, status=200):
     """The scorecard page, with head office's form for whoever sees the firm."""
     chart = charts.bars([(s.branch[:5], float(s.score), f"{s.score:.1f}") for s in scores])
+    first, last = scorecard_service.month_bounds(month)
     return private(render("manage/scorecard.html", status=status, scores=scores, month=month, error=error,
-                          settings=scorecard_service.indicators(), head_office=sees_firm(g.userid), chart=chart))
+                          settings=scorecard_service.indicators(), head_office=sees_firm(g.userid), chart=chart,
+                          first=first, last=last))
 
 
 def _download(scores, month, fmt):
