@@ -34,6 +34,7 @@ def prepare_demo(app):
     from .demo_data import demo_profiles, group_history, prospect_profiles
     from .insight.snapshot import backfill
     from .manage.activity_demo import seed_activity
+    from .manage.demo import seed_manage
     from .materials.demo import seed_materials
     from .materials.storage import storage
     from .sop.demo import seed_sop
@@ -50,13 +51,15 @@ def prepare_demo(app):
         seed_materials(storage())  # console roles and an approved library, products R1–R5
         seed_sop(world)  # the showroom story's SOP plans, 90 days of their history, a task due now
         seed_activity(emulator.world)  # the department tree, its managers and 90 days of WeCom statistics
+        seed_manage()  # the recent journey steps spread over their days (开户实况 compares the same time)
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 
 
 def sync_in_background(app):
     """The full sync a night would run, once, in a thread, as soon as the server listens: the demo's local copy
-    then holds every contact linked to its profile, which WeCom coverage and the managers' figures count."""
+    then holds every contact linked to its profile, which WeCom coverage and the managers' figures count.
+    Returns the thread."""
     import threading
 
     from .extensions import wecom
@@ -70,7 +73,9 @@ def sync_in_background(app):
                     full.sync(wecom())
             except Exception as error:  # noqa: BLE001  the demo runs on without it: the nightly job syncs
                 app.logger.warning("demo: the first sync did not finish: %s", error)
-    threading.Thread(target=run, name="demo-first-sync", daemon=True).start()
+    thread = threading.Thread(target=run, name="demo-first-sync", daemon=True)
+    thread.start()
+    return thread
 
 
 def forget_last_emulator():
@@ -99,18 +104,21 @@ def demo(host, port):
     """Run the demo: schema, emulator at /_wecom, the simulated WeCom client, and a task-queue worker."""
     from . import create_app
     from .jobs.worker import start_worker
+    from .manage.demo import start_demo_openings
 
     browser_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{browser_host}:{port}"
     app = create_app({"SIDEBAR_MODE": "demo", **emulated_settings(base)})
-    wsgi_app, _ = prepare_demo(app)
+    wsgi_app, emulator = prepare_demo(app)
     server = make_server(host, port, wsgi_app, threaded=True)  # listening before the worker calls the emulator
     worker = start_worker(app)
-    sync_in_background(app)
+    first_sync = sync_in_background(app)
+    openings = start_demo_openings(app, emulator.world.as_json(), after=first_sync)  # an opening every few minutes
     click.echo(f"Sidebar demo: open the simulated WeCom client at {base}{EMULATOR_PREFIX}/client")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        openings.set()
         worker.stop(graceful=True)

@@ -24,6 +24,10 @@ READ = {  # the names each route's view and templates read from request.args
     "/sidebar/groups/<chat_id>/members": ("window", "stage", "show"),
     "/jssdk/signature": ("type", "url"), "/auth/callback": ("state", "code"),
     "/wecom/callback": ("msg_signature", "timestamp", "nonce", "echostr"),
+    "/manage/funnel": ("since", "until"), "/manage/execution": ("since", "until"),
+    "/manage/funnel/rows": ("since", "until", "step", "advisor", "branch", "dormant"),
+    "/manage/scorecard": ("month", "format"), "/manage/openings/rows": ("kind", "advisor"),
+    "/manage/scorecard/rows": ("month", "branch", "indicator"),
 }
 PARAMETERS = tuple(sorted({name for names in READ.values() for name in names} | {"next", "unknown"}))
 THIRTY_DIGITS = "9" * 30
@@ -140,7 +144,7 @@ def test_good_parameters_still_filter(site):
 
 def user_for(rule):
     """Who reaches the view: the content team the new-material form, compliance the console, else the advisor."""
-    if rule.startswith("/console/"):
+    if rule.startswith(("/console/", "/manage/")):
         return "zhaomin" if rule.endswith("/new") else "sunli"
     return ADVISOR
 

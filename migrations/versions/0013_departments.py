@@ -1,12 +1,12 @@
 """departments: WeCom's department tree; advisors' and group owners' daily WeCom service statistics
 
-Revision ID: 0013_departments
+Revision ID: 0013
 Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0013_departments'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None

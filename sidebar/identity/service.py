@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import ROLES, Role, StaffSession, utcnow
 from ..ratelimit import once_per
 
-NEXT_ALLOWED = ("/sidebar/", "/console/")  # where a login may return to
+NEXT_ALLOWED = ("/sidebar/", "/console/", "/manage/")  # where a login may return to
 MAX_PENDING_LOGINS = 4  # two sidebars opened at once must both be able to log in
 # WeCom allows an app 100 ticket fetches an hour: a refresh forced by pages at most every 5 minutes a kind
 TICKET_RENEWAL_GAP = 300

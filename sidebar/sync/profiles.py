@@ -15,9 +15,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ..domain.linking import contact_matches, linked_contact, normalise_mobile
-from ..database import commit_upsert
+from ..database import commit_upsert, upsert
 from ..extensions import db
-from ..models import EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, china_today, utcnow
+from ..models import (EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, JourneyEvent, china_today,
+                      utcnow)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ EXPIRY_YEARS = 5  # a risk assessment expires within a few years: a later expiry
 PROFILE_COLUMNS = ("account_id", "unionid", "mobile", "name", "stage", "risk_level", "risk_expires",
                    "total_assets", "assets_as_of", "asset_mix", "last_trade_date", "tags", "branch")
 STORED_COLUMNS = (*PROFILE_COLUMNS, "stage_dates", "external_userid")
+DORMANT_DAYS = 180  # domain.facts.DORMANT_AFTER: a trade after a longer pause wins a dormant client back
 
 
 @dataclass
@@ -117,6 +119,7 @@ def _write_chunk(profiles, today):
         before = states.get(profile["account_id"]) or stored.get(profile["account_id"])
         states[profile["account_id"]] = _next_state(before, profile, matches, today)
     _save_profiles(states, stored)
+    _save_events(states, stored)
     _save_snapshots(profiles)
 
 
@@ -155,6 +158,34 @@ def _save_profiles(states, stored):
         db.session.execute(insert(ClientProfile).execution_options(render_nulls=True), new)
     if changed:
         db.session.execute(update(ClientProfile), changed)
+
+
+def _save_events(states, stored):
+    """A journey event for each stage first dated now, and for a trade that ends 180 days and more without one.
+
+    The branch managers' live page counts steps by the moment we learnt of them (manage/openings.py).
+    """
+    events = []
+    for account, state in states.items():
+        before = stored.get(account) or {}
+        known = before.get("stage_dates") or {}
+        events += [{"account_id": account, "kind": stage, "day": date.fromisoformat(day)}
+                   for stage, day in state["stage_dates"].items() if stage not in known]
+        woken = _woken_on(before, state)
+        if woken:
+            events.append({"account_id": account, "kind": "woken", "day": woken})
+    if events:  # a step already recorded (an account deleted and sent again) is kept as first learnt
+        db.session.execute(upsert(db.engine, JourneyEvent).on_conflict_do_nothing(), events)
+
+
+def _woken_on(before, state):
+    """The day of a first trade after a dormant pause (from the last trade or funding we knew), or None."""
+    new, old = state["last_trade_date"], before.get("last_trade_date")
+    funded = (before.get("stage_dates") or {}).get("funded")
+    since = old or (date.fromisoformat(funded) if funded else None)
+    if not before or new is None or since is None or new == old:
+        return None
+    return new if (new - since).days > DORMANT_DAYS else None
 
 
 def _differs(state, stored):

@@ -1,0 +1,1 @@
+"""The branch manager's workbench (网点管理): funnel, live openings, SOP and material reach, scorecard, wall."""
