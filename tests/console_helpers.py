@@ -12,6 +12,7 @@ def console_pages(app):
         plan = list_plans()[0].id
     return [("zhaomin", "/console/materials"), ("zhaomin", f"/console/materials/{material}"),
             ("zhaomin", "/console/materials/new?kind=image"), ("zhaomin", f"/console/materials/{material}/edit"),
+            ("zhaomin", "/console/categories"),
             ("sunli", "/console/materials?state=pending"), ("sunli", "/console/audit"),
             ("zhouqiang", "/console/figures"), ("sunli", "/console/sop/"), ("sunli", f"/console/sop/{plan}"),
             ("zhouqiang", "/console/jobs")]
