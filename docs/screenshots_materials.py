@@ -1,7 +1,8 @@
 """Screenshots of the material library (360 px, inside the simulated client) and of the console.
 
 Run with `.venv/bin/python docs/screenshots_materials.py` (after `make screenshots` has its fonts).
-Writes library.png, library-client.png and console-*.png to docs/screenshots/.
+Writes library.png, library-client.png and console-*.png (console-360-*.png: a phone, light and dark)
+to docs/screenshots/.
 """
 import pathlib
 import sys
@@ -54,6 +55,26 @@ def console_shots(browser, url):
     context.close()
 
 
+def console_phone_shots(browser, url):
+    """The console on a phone (360 px), light and dark: the list, a material with the client's view of
+    it, the categories, the figures and the audit."""
+    pages = (("materials", "zhaomin", "/console/materials"),
+             ("material", "zhaomin", "/console/materials/4"),  # the demo's 新手入门：什么是 ETF
+             ("categories", "zhaomin", "/console/categories"), ("figures", "sunli", "/console/figures"),
+             ("audit", "sunli", "/console/audit"))
+    for scheme, suffix in (("light", ""), ("dark", "-dark")):
+        for name, who, path in pages:
+            context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN",
+                                          color_scheme=scheme, device_scale_factor=1)
+            context.add_cookies([{"name": "wecom_userid", "value": who, "url": f"{url}/_wecom/"}])
+            page = context.new_page()
+            page.goto(url + path)
+            height = min(page.evaluate("document.documentElement.scrollHeight"), 1100)
+            page.screenshot(path=OUT / f"console-360-{name}{suffix}.png", full_page=True,
+                            clip={"x": 0, "y": 0, "width": 360, "height": height})
+            context.close()
+
+
 def main():
     """Serve the demo, share twice, take the pictures."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -63,6 +84,7 @@ def main():
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             library_shots(browser, url, demo_client_with_class(world, ADVISOR, "C2", china_today()))
             console_shots(browser, url)
+            console_phone_shots(browser, url)
             browser.close()
     print(f"screenshots written to {OUT}")
 

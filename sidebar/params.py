@@ -6,7 +6,7 @@ then read numbers, dates and choices through the helpers below, which refuse wha
 date arithmetic could not take (a 30-digit page, the year 9999) with a Chinese reason.
 """
 import re
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qsl
 
 from flask import abort, request
@@ -55,6 +55,16 @@ def date_arg(name):
         abort(400, f"参数 {name} 应为 {EARLIEST_DAY.isoformat()} 到 {latest.isoformat()} 之间的日期"
                    "（年-月-日）")
     return day
+
+
+def date_range_arg(since_name="since", until_name="until", days=30):
+    """(since, until), China dates, both included: by default the last `days` days up to today; 400 when
+    either is malformed or since is after until."""
+    until = date_arg(until_name) or china_today()
+    since = date_arg(since_name) or until - timedelta(days=days - 1)
+    if since > until:
+        abort(400, f"参数 {since_name} 不能晚于 {until_name}")
+    return since, until
 
 
 def choice_arg(name, choices, default=""):

@@ -5,11 +5,12 @@ from ..domain.access import advisors_managed_by, staff_names
 from ..extensions import csrf
 from ..identity.auth import ROLE_LABELS, role_required
 from ..models import KIND_LABELS, china_today
-from ..params import choice_arg, date_arg, int_arg, text_arg
+from ..params import choice_arg, date_arg, date_range_arg, int_arg, text_arg
 from ..web import private, render
-from . import figures, review
+from . import categories, figures, review
 from .files import send_stored, stored_file
-from .forms import CATEGORIES, InvalidMaterial, parse_material
+from .forms import InvalidMaterial, parse_material, parse_materials
+from .received import received_of
 from .storage import storage
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -20,6 +21,7 @@ MAX_FORM = 31 * MB  # a 20 MB file, a 10 MB cover, and the text fields
 EDITORS, REVIEWERS, ANYONE = ("content",), ("compliance",), ("content", "compliance", "manager")
 # Who sees the whole firm's shares; a manager sees the advisors of their branch (domain.access.advisors_managed_by).
 FIRM_AUDIT, FIRM_FIGURES = ("compliance",), ("compliance", "content")
+bp.add_app_template_global(received_of)  # templates/materials/_received.html, in the console and the sidebar
 
 
 @bp.get("/")
@@ -52,13 +54,19 @@ def new_material():
 @csrf.exempt  # checked in _material_form, after the size limit is in place
 @role_required(*EDITORS)
 def create():
-    """Create a draft from the multipart form: 303 to it, or 400/413 with the reason and nothing stored."""
+    """Create a draft from the multipart form: 303 to it, or 400/413 with the reason and nothing stored.
+
+    Several posters make one draft each (each reviewed on its own): 303 to the list of drafts.
+    """
     form, files = _material_form()
     try:
-        material = review.create_material(storage(), g.userid, parse_material(form, files))
+        drafts = parse_materials(form, files, categories.names()[0])
     except InvalidMaterial as invalid:
         return _form_page(None, form.get("kind", ""), form, str(invalid), invalid.status)
-    return redirect(url_for(".material", material_id=material.id), 303)
+    created = [review.create_material(storage(), g.userid, data) for data in drafts]
+    if len(created) > 1:
+        return redirect(url_for(".materials", state="draft", kind="image"), 303)
+    return redirect(url_for(".material", material_id=created[0].id), 303)
 
 
 @bp.get("/materials/<int:material_id>")
@@ -87,7 +95,7 @@ def update(material_id):
     item = _get(material_id)
     form, files = _material_form()
     try:
-        data = parse_material(form, files, kind=item.kind, has_file=bool(item.head.file_sha),
+        data = parse_material(form, files, _offered(item), kind=item.kind, has_file=bool(item.head.file_sha),
                               has_cover=bool(item.head.cover_sha))
         review.update_material(storage(), g.userid, material_id, data)
     except InvalidMaterial as invalid:
@@ -139,10 +147,13 @@ def file(sha256):
 @bp.get("/figures")
 @role_required(*ANYONE)
 def stats():
-    """Shares, reach and opens per material and per advisor (a manager's branch only)."""
+    """Shares, reach and opens per material and per advisor (a manager's branch only), shared between
+    `since` and `until` (China dates; the last 30 days by default)."""
+    since, until = date_range_arg()
     advisors = _overseen(*FIRM_FIGURES)
-    return render("console/figures.html", materials=figures.material_figures(advisors=advisors),
-                  advisors=figures.advisor_figures(advisors=advisors), kinds=KIND_LABELS)
+    return render("console/figures.html", since=since, until=until, kinds=KIND_LABELS,
+                  materials=figures.material_figures(advisors=advisors, since=since, until=until),
+                  advisors=figures.advisor_figures(advisors=advisors, since=since, until=until))
 
 
 @bp.get("/audit")
@@ -156,8 +167,54 @@ def audit():
         return private(response)
     page = int_arg("page", 1)
     rows, more = figures.audit_rows(flt, page, advisors=advisors)
-    return private(render("console/audit.html", rows=rows, more=more, page_number=page, flt=flt,
+    material = _named(flt.material)
+    return private(render("console/audit.html", rows=rows, more=more, page_number=page, flt=flt, material=material,
                           statuses=figures.STATUS_LABELS, classes=figures.CLASS_LABELS))
+
+
+@bp.get("/categories")
+@role_required(*EDITORS)
+def category_list():
+    """The library's categories, in order, with add, rename, retire and move."""
+    return _categories_page()
+
+
+@bp.post("/categories")
+@role_required(*EDITORS)
+def add_category():
+    """A new category at the end: 303 to the list, or the list with the reason (400)."""
+    return _category_step(categories.add_category, request.form.get("name"))
+
+
+@bp.post("/categories/<int:category_id>")
+@role_required(*EDITORS)
+def change_category(category_id):
+    """rename (form field `name`), retire, restore, up or down, as the form's `action` says."""
+    action = request.form.get("action")
+    steps = {"rename": (categories.rename_category, request.form.get("name")),
+             "retire": (categories.retire_category, True), "restore": (categories.retire_category, False),
+             "up": (categories.move_category, -1), "down": (categories.move_category, 1)}
+    if action not in steps:
+        abort(400, "未知的分类操作")
+    step, argument = steps[action]
+    return _category_step(step, category_id, argument)
+
+
+def _category_step(step, *args):
+    """Run a category change; 303 back to the list, or the list with the reason."""
+    try:
+        step(*args)
+    except categories.UnknownCategory:
+        abort(404)
+    except categories.InvalidCategory as invalid:
+        return _categories_page(str(invalid), 400)
+    return redirect(url_for(".category_list"), 303)
+
+
+def _categories_page(error=None, status=200):
+    """The categories page, with the reason a change was refused when there is one."""
+    return render("console/categories.html", status=status, categories=categories.all_categories(),
+                  counts=categories.material_counts(), error=error)
 
 
 def _material_form():
@@ -170,7 +227,14 @@ def _material_form():
 def _form_page(item, kind, values, error=None, status=200):
     """The create/edit form, re-shown with the reason when the input was refused."""
     return render("console/material_form.html", status=status, material=item, kind=kind, values=values,
-                  error=error, kinds=KIND_LABELS, categories=CATEGORIES)
+                  error=error, kinds=KIND_LABELS, categories=_offered(item))
+
+
+def _offered(item):
+    """The categories a material may be filed under: the active ones, and the one it has (even retired)."""
+    offered = categories.names()[0]
+    current = item.head.category if item else None
+    return offered + [current] if current and current not in offered else offered
 
 
 def _get(material_id):
@@ -179,6 +243,14 @@ def _get(material_id):
         return review.get_material(material_id)
     except review.NotFound:
         abort(404)
+
+
+def _named(material_id):
+    """The material an audit is narrowed to (its title names the filter), or None."""
+    try:
+        return review.get_material(material_id) if material_id else None
+    except review.NotFound:
+        return None
 
 
 def _material_page(item, error=None, status=200):
@@ -217,7 +289,8 @@ def _overseen(*firm_roles):
 def _audit_filter():
     """The audit filter from the query string (a malformed date, id or status is a 400)."""
     return figures.AuditFilter(advisor=text_arg("advisor", 64), client=text_arg("client", 64),
-                               material=int_arg("material"), status=choice_arg("status", figures.STATUS_LABELS),
+                               material=int_arg("material"), title=text_arg("title", 64),
+                               status=choice_arg("status", figures.STATUS_LABELS),
                                since=date_arg("since"), until=date_arg("until"))
 
 

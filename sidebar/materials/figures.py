@@ -27,15 +27,17 @@ class AuditFilter:
     advisor: str = ""
     client: str = ""
     material: int | None = None
+    title: str = ""  # words of a material's title, in any of its versions
     status: str = ""
     since: date | None = None
     until: date | None = None
 
 
-def material_figures(material_id=None, limit=100, advisors=None):
+def material_figures(material_id=None, limit=100, advisors=None, since=None, until=None):
     """Per material: sent shares, clients and groups reached, opens, open rate of tracked links.
 
     advisors: count only these advisors' shares (a manager's branch); None counts everyone's.
+    since, until: China dates (both included) of the shares counted, with every open of them; None: open.
     """
     sent = Share.status == "sent"
     opens = _opens_per_share()
@@ -53,7 +55,7 @@ def material_figures(material_id=None, limit=100, advisors=None):
         totals = totals.where(Share.material_id == material_id)
     if advisors is not None:
         totals = totals.where(_shared_by(advisors))
-    totals = totals.subquery()
+    totals = totals.where(*_shared_between(since, until)).subquery()
     other = aliased(MaterialVersion)
     newest = (db.select(other.id).where(other.material_id == totals.c.material_id)
               .order_by(other.number.desc()).limit(1).scalar_subquery())
@@ -63,8 +65,9 @@ def material_figures(material_id=None, limit=100, advisors=None):
     return [_with_rate(row._asdict()) for row in db.session.execute(stmt)]
 
 
-def advisor_figures(limit=200, advisors=None):
-    """Per advisor: shares by outcome, clients reached, opens; of these advisors only, unless None."""
+def advisor_figures(limit=200, advisors=None, since=None, until=None):
+    """Per advisor: shares by outcome, clients reached, opens; of these advisors only, unless None;
+    since/until as material_figures."""
     opens = _opens_per_share()
     stmt = (db.select(Share.advisor, Staff.name,
                       *(func.count(Share.id).filter(Share.status == s).label(s) for s in STATUS_LABELS),
@@ -75,7 +78,7 @@ def advisor_figures(limit=200, advisors=None):
             .group_by(Share.advisor, Staff.name).order_by(func.count(Share.id).desc()).limit(limit))
     if advisors is not None:
         stmt = stmt.where(_shared_by(advisors))
-    return [row._asdict() for row in db.session.execute(stmt)]
+    return [row._asdict() for row in db.session.execute(stmt.where(*_shared_between(since, until)))]
 
 
 def audit_rows(flt, page=1, size=AUDIT_PAGE, advisors=None):
@@ -111,13 +114,23 @@ def _audit_query(flt, advisors):
                               Share.target_name.like(contains(flt.client), escape="\\")))
     if flt.material:
         conditions.append(Share.material_id == flt.material)
+    if flt.title:
+        conditions.append(Share.material_id.in_(db.select(MaterialVersion.material_id).where(
+            MaterialVersion.title.like(contains(flt.title), escape="\\"))))
     if flt.status:
         conditions.append(Share.status == flt.status)
-    if flt.since:
-        conditions.append(Share.created_at >= _utc_start(flt.since))
-    if flt.until:
-        conditions.append(Share.created_at < _utc_start(flt.until + timedelta(days=1)))
+    conditions.extend(_shared_between(flt.since, flt.until))
     return stmt.where(*conditions).order_by(Share.created_at.desc(), Share.id.desc())
+
+
+def _shared_between(since, until):
+    """Conditions: shared on China dates since … until, both included (either may be None)."""
+    conditions = []
+    if since:
+        conditions.append(Share.created_at >= _utc_start(since))
+    if until:
+        conditions.append(Share.created_at < _utc_start(until + timedelta(days=1)))
+    return conditions
 
 
 def _shared_by(advisors):

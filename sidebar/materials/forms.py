@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 from ..models import KINDS, PRODUCT_LEVELS
 from .uploads import Upload, UploadRejected, accept
 
-CATEGORIES = ("产品推介", "市场观点", "投资者教育", "开户引导", "活动海报", "服务话术")
 DEFAULT_DISCLAIMER = "投资有风险，入市需谨慎"
 FILE_KINDS = ("image", "video", "file")  # kinds whose content is the uploaded file
 COVER_KINDS = ("link", "miniprogram")
 MAX_TAGS, MAX_TAG = 10, 16
+MAX_POSTERS = 9  # posters uploaded at once, each its own draft (a WeChat moment's nine pictures)
 LIMITS = {"title": 64, "summary": 200, "disclaimer": 200, "body": 1000, "url": 1024, "appid": 32, "page": 256}
 LABELS = {"title": "标题", "summary": "摘要", "disclaimer": "风险提示", "body": "话术内容", "url": "链接",
           "appid": "AppID", "page": "页面路径"}
@@ -47,8 +47,9 @@ class MaterialInput:
     cover: Upload | None
 
 
-def parse_material(form, files, kind=None, has_file=False, has_cover=False):
-    """Check the form; kind is fixed when editing, has_file/has_cover say an upload is kept."""
+def parse_material(form, files, categories, kind=None, has_file=False, has_cover=False):
+    """Check the form; categories are the names it may choose (the console's), kind is fixed when
+    editing, has_file/has_cover say an upload is kept."""
     kind = kind or form.get("kind", "")
     if kind not in KINDS:
         raise InvalidMaterial("请选择物料类型")
@@ -59,7 +60,7 @@ def parse_material(form, files, kind=None, has_file=False, has_cover=False):
     valid_from, valid_until = _date(form, "valid_from", "生效日期"), _date(form, "valid_until", "失效日期")
     if valid_from and valid_until and valid_until < valid_from:
         raise InvalidMaterial("失效日期不能早于生效日期")
-    _check_common(text, form.get("category", ""))
+    _check_common(text, form.get("category", ""), categories)
     _check_content(kind, text, files, has_file, has_cover)
     return MaterialInput(
         kind=kind, title=text["title"], summary=text["summary"], category=form.get("category"),
@@ -70,6 +71,28 @@ def parse_material(form, files, kind=None, has_file=False, has_cover=False):
         appid=text["appid"] if kind == "miniprogram" else None, page=text["page"] if kind == "miniprogram" else None,
         file=_upload(files, "file", kind) if kind in FILE_KINDS else None,
         cover=_upload(files, "cover", "image") if kind in COVER_KINDS else None)
+
+
+def parse_materials(form, files, categories):
+    """The new materials a create form makes: one, or one draft per poster when several are chosen.
+
+    Every poster is checked before any is kept; each is titled with the form's title and its file's
+    name, so the drafts can be told apart in the review queue and in the library.
+    """
+    posters = [upload for upload in files.getlist("file") if upload.filename] if form.get("kind") == "image" else []
+    if len(posters) < 2:
+        return [parse_material(form, files, categories)]
+    if len(posters) > MAX_POSTERS:
+        raise InvalidMaterial(f"一次最多上传 {MAX_POSTERS} 张海报")
+    drafts = []
+    for upload in posters:
+        try:
+            data = parse_material(form, {"file": upload}, categories)
+        except InvalidMaterial as invalid:
+            raise InvalidMaterial(f"{upload.filename}：{invalid}", invalid.status) from None
+        data.title = f"{data.title} · {data.file.name.rsplit('.', 1)[0]}"[:LIMITS["title"]]
+        drafts.append(data)
+    return drafts
 
 
 def parse_tags(raw):
@@ -101,11 +124,11 @@ def _date(form, name, label):
         raise InvalidMaterial(f"{label}格式应为 YYYY-MM-DD") from None
 
 
-def _check_common(text, category):
+def _check_common(text, category, categories):
     """Title and category, every kind needs them."""
     if not text["title"]:
         raise InvalidMaterial("请填写标题")
-    if category not in CATEGORIES:
+    if category not in categories:
         raise InvalidMaterial("请选择分类")
 
 

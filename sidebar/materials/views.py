@@ -7,10 +7,9 @@ from ..models import KIND_LABELS, china_today
 from ..params import choice_arg, text_arg
 from ..ratelimit import enforce
 from ..web import private, render
-from . import library, sharing, tracking
+from . import categories, library, sharing, tracking
 from .files import send_stored, stored_file
 from .links import share_links
-from .forms import CATEGORIES
 from .storage import storage
 
 bp = Blueprint("materials", __name__)
@@ -21,9 +20,10 @@ LINK_LIMIT, LINK_WINDOW = 60, 60  # opens per client network (/24) per minute
 @login_required
 def browse():
     """The library, for the chat it is opened for (`chat=contact:…|group:…`), searchable."""
+    offered, known = categories.names()
     page = library.browse(wecom(), g.userid, request.args.get("chat") or None, text_arg("q", 50),
-                          choice_arg("category", CATEGORIES), choice_arg("kind", KIND_LABELS), china_today())
-    return private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=CATEGORIES))
+                          choice_arg("category", known), choice_arg("kind", KIND_LABELS), china_today())
+    return private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=offered))
 
 
 @bp.get("/sidebar/materials/<int:material_id>/thumb")
