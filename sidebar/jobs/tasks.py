@@ -121,10 +121,13 @@ def drain_job():
 
 
 def sop_job():
-    """SOP steps due now made tasks (sidebar/sop/tick.py)."""
+    """SOP steps due now made tasks (sidebar/sop/tick.py); mass sends' results read (sidebar/sop/masssend.py)."""
+    from ..sop.masssend import poll
     from ..sop.tick import tick
 
-    return tick().describe()
+    done = tick().describe()
+    polled = poll(wecom())
+    return f"{done}；{polled.describe()}" if polled.checked else done
 
 
 def media_job():

@@ -32,6 +32,7 @@ class Counts:
     blocked: int = 0
     expired: int = 0
     cancelled: int = 0
+    failed: int = 0  # a mass send that did not reach the target (sidebar/sop/masssend.py)
     skip_reasons: Counter = field(default_factory=Counter)
 
     def add(self, task):

@@ -9,6 +9,7 @@ from ..materials.storage import storage
 from ..materials.views import _links
 from ..web import private, render
 from . import tasks
+from .mass_views import overview as mass_overview
 
 bp = Blueprint("sop", __name__)
 KINDS = {"contact": "contact", "group": "group"}
@@ -40,7 +41,7 @@ def today():
     """The advisor's 工作台: tasks due now and overdue, by chat, and what was done today."""
     due = tasks.due_for_advisor(g.userid)
     return private(render("sop/today.html", chats=tasks.counts_by_chat(due), done=tasks.done_today(g.userid),
-                          labels=tasks.STATUS_LABELS, names=_chat_names(due)))
+                          labels=tasks.STATUS_LABELS, names=_chat_names(due), mass=mass_overview(g.userid)))
 
 
 @bp.post("/sidebar/tasks/<int:task_id>/shares")
