@@ -36,6 +36,7 @@ def prepare_demo(app):
     from .materials.demo import seed_materials
     from .materials.storage import storage
     from .sop.demo import seed_sop
+    from .sop.mass_demo import seed_mass_send
     from .sync.profiles import import_profiles
 
     wsgi_app, emulator = mount_emulator(app)
@@ -48,6 +49,7 @@ def prepare_demo(app):
         backfill(group_history(world, rows))  # 90 days of group snapshots; the showroom grows ×5 / ×15
         seed_materials(storage())  # console roles and an approved library, products R1–R5
         seed_sop(world)  # the showroom story's SOP plans, 90 days of their history, a task due now
+        seed_mass_send(world)  # a step due for several of the showroom owner's clients: 客户群发 in the 工作台
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 

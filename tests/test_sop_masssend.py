@@ -66,9 +66,9 @@ def tasks_of(app, plan_id):
         return {t.chat_id: (t.status, t.reason) for t in db.session.scalars(select(SopTask).where(SopTask.plan_id == plan_id))}
 
 
-def mass_sends(emulator):
-    """What the emulator keeps of mass sends."""
-    return requests.get(f"{emulator.url}/_admin/groupmsg", timeout=5).json()["items"]
+def mass_sends(emulator, url=None):
+    """What the emulator (or the one at url) keeps of mass sends."""
+    return requests.get(f"{url or emulator.url}/_admin/groupmsg", timeout=5).json()["items"]
 
 
 def confirm(emulator, msgid, userid=ADVISOR):
@@ -204,3 +204,27 @@ def test_not_a_friend_and_over_the_monthly_cap_fail_and_the_results_are_read_pag
     assert tasks[full][0] == "failed" and "每月上限" in tasks[full][1]
     with own_app.app_context():
         assert db.session.scalars(select(SopMassSend.status)).one() == "done"
+
+
+def test_the_demo_offers_a_mass_send_that_the_advisor_confirms_in_the_simulated_client(demo_server):
+    world = demo_server.emulator.world.as_json()
+    owner = next(g["owner"] for g in world["groups"] if g["name"] == "样板间·新客福利群")
+    app = demo_server.flask_app
+    advisor = signed_in(app, owner)
+    today = advisor.get("/sidebar/today").get_data(as_text=True)
+    assert "群发给 4 个客户" in today
+    with app.app_context():
+        plan_id = db.session.scalar(select(SopTask.plan_id).where(SopTask.advisor == owner, SopTask.status == "open",
+                                                                  SopTask.chat_kind == "contact"))
+    answer = post(advisor, "/sidebar/tasks/mass", plan_id=plan_id, step=0, kind="contact")
+    assert answer.status_code == 200 and "请在企业微信「群发助手」中确认发送" in answer.get_data(as_text=True)
+
+    emulator_url = demo_server.url + "/_wecom"
+    page = requests.get(f"{emulator_url}/client", params={"userid": owner}, timeout=10).text
+    assert "群发助手" in page and "尊敬的客户您好" in page
+    msgid = mass_sends(None, emulator_url)[0]["msgid"]
+    sent = requests.post(f"{emulator_url}/client/groupmsg/{msgid}/send", data={"userid": owner, "chat": "normal"},
+                         timeout=10, allow_redirects=False)
+    assert sent.status_code == 303 and "群发已发送" in requests.utils.unquote(sent.headers["Location"])
+    assert poll(app, 5).closed == 4
+    assert "按时完成 4" in advisor.get("/sidebar/today").get_data(as_text=True)
