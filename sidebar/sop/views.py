@@ -8,6 +8,8 @@ from ..materials import sharing
 from ..materials.storage import storage
 from ..materials.views import _links
 from ..web import private, render
+from ..models import KIND_LABELS
+from . import alternatives as alternative_materials
 from . import tasks
 from .mass_views import overview as mass_overview
 
@@ -57,12 +59,21 @@ def prepare(task_id):
     except Unavailable:
         abort(503, "企业微信暂时无法访问，请稍后再试")
     except sharing.Blocked as blocked:
-        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
+        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id,
+                       alternatives_url=url_for(".alternatives", task_id=task_id)), 403
     except sharing.ShareFailed:
         abort(503, "物料上传到企业微信失败，请稍后再试")
     return jsonify(shares=[{"share_id": share.id, "message": message, "follow_up": follow_up,
                             "report_url": url_for("materials.report", share_id=share.id)}
                            for share, message, follow_up in prepared])
+
+
+@bp.get("/sidebar/tasks/<int:task_id>/alternatives")
+@login_required
+def alternatives(task_id):
+    """Beside a blocked task: suitable materials of the same category for its chat, to send in one tap."""
+    page = alternative_materials.for_task(wecom(), g.userid, task_id)
+    return private(make_response(render_template("sop/_alternatives.html", library=page, kinds=KIND_LABELS)))
 
 
 @bp.post("/sidebar/tasks/<int:task_id>/skip")
