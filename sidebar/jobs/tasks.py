@@ -78,7 +78,13 @@ def send_sop_reminder(advisor, due_at):
 
     from ..sop.reminders import send
 
-    send(wecom(), advisor, datetime.fromisoformat(due_at))
+    send(wecom(), advisor, datetime.fromisoformat(due_at), _today_link())
+
+
+def _today_link():
+    """The 工作台's address on SIDEBAR_PUBLIC_URL, or None when it is not set (a job has no request to ask)."""
+    base = current_app.config["SIDEBAR_PUBLIC_URL"]
+    return base + current_app.url_map.bind("sidebar").build("sop.today") if base else None
 
 
 TASKS = {

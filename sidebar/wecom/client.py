@@ -228,6 +228,13 @@ class WeComClient:
                          json={"touser": touser, "msgtype": "text", "agentid": int(self.agent_id),
                                "text": {"content": content}})
 
+    def send_textcard_message(self, touser, title, description, url, button="详情"):
+        """An app message as a text card (message/send textcard): a title, a few lines and a link to open."""
+        return self.call("POST", "/cgi-bin/message/send",
+                         json={"touser": touser, "msgtype": "textcard", "agentid": int(self.agent_id),
+                               "textcard": {"title": title, "description": description, "url": url,
+                                            "btntxt": button}})
+
     # --- enterprise mass send (客户群发, wecom.md §5) ----------------------------------------
 
     def add_msg_template(self, sender, chat_type, targets, text="", attachments=()):
