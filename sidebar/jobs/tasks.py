@@ -39,7 +39,9 @@ class Task:
 
 @dataclass(frozen=True)
 class Job:
-    """A periodic job: what it does, when, how late a missed tick may still run, how it is retried."""
+    """A periodic job: what it does, when, how late a missed tick may still run, how it is retried.
+
+    run() returns what it did in words, or None when it found nothing to do (recorded as one idle run)."""
 
     run: object
     label: str
@@ -131,9 +133,10 @@ def sop_job():
     from ..sop.masssend import poll
     from ..sop.tick import tick
 
-    done = tick().describe()
-    polled = poll(wecom())
-    return f"{done}；{polled.describe()}" if polled.checked else done
+    ticked, polled = tick(), poll(wecom())
+    if ticked.idle and not polled.checked:
+        return None  # recorded as one idle run (runs.finish_idle), not a row a minute
+    return f"{ticked.describe()}；{polled.describe()}" if polled.checked else ticked.describe()
 
 
 def media_job():
@@ -224,7 +227,10 @@ def _work(app, job, name, run_id, holder, task):
             note = _plan_retry(task, error)
             runs.finish(run_id, holder, "failed", detail=note, error=runs.describe(error))
             raise
-    runs.finish(run_id, holder, "done", detail=detail)
+    if detail is None:  # nothing to do: one row stands for the job's quiet stretch
+        runs.finish_idle(run_id, holder)
+    else:
+        runs.finish(run_id, holder, "done", detail=detail)
 
 
 def enqueue_periodic(queue, name, tick):
