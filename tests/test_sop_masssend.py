@@ -228,3 +228,28 @@ def test_the_demo_offers_a_mass_send_that_the_advisor_confirms_in_the_simulated_
     assert sent.status_code == 303 and "群发已发送" in requests.utils.unquote(sent.headers["Location"])
     assert poll(app, 5).closed == 4
     assert "按时完成 4" in advisor.get("/sidebar/today").get_data(as_text=True)
+
+
+def test_a_group_step_goes_as_a_group_mass_send_to_the_owners_groups(library_app, emulator, world):
+    owned = [g for g in world["groups"] if g["owner"] == ADVISOR][:2]
+    advisor = signed_in(library_app, ADVISOR)
+    for g in owned:
+        assert advisor.get(f"/sidebar/groups/{g['chat_id']}").status_code == 200  # stored
+    start = (datetime.now(CHINA) - timedelta(minutes=5)).replace(second=0, microsecond=0)
+    with library_app.app_context():
+        plan = plans.import_plans("wangyun", [{
+            "name": "周三直播预告", "kind": "group", "groups": [g["chat_id"] for g in owned], "holdout": 0,
+            "steps": [{"at": {"datetime": start.isoformat()}, "window_minutes": 60, "text": "{顾问姓名}：今晚 8 点直播",
+                       "materials": []}]}])[0]
+        review.submit("wangyun", plan.id)
+        review.approve("sunli", plan.id)
+        tick()
+        plan_id = plan.id
+    assert "群发给 2 个群" in advisor.get("/sidebar/today").get_data(as_text=True)
+    assert post(advisor, "/sidebar/tasks/mass", plan_id=plan_id, step=0, kind="group").status_code == 200
+    [sent] = mass_sends(emulator)
+    assert sent["chat_type"] == "group" and sent["text"] == "张伟：今晚 8 点直播"
+    assert sorted(r["target"] for r in sent["recipients"]) == sorted(g["chat_id"] for g in owned)
+    confirm(emulator, sent["msgid"])
+    assert poll(library_app, 5).closed == 2
+    assert {s for s, _ in tasks_of(library_app, plan_id).values()} == {"done"}
