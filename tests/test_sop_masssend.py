@@ -155,14 +155,14 @@ def test_cancel_gives_the_tasks_back_to_the_chats_and_wecom_refuses_the_confirma
     assert confirm(emulator, sent["msgid"]).status_code == 409
     assert "今日SOP" in advisor.get(f"/sidebar/tasks?chat=contact:{first}").get_data(as_text=True)
     assert set(s for s, _ in tasks_of(library_app, plan_id).values()) == {"open"}
-    assert post(advisor, f"/sidebar/mass/{mass_id}/cancel").status_code == 409
+    assert post(advisor, f"/sidebar/mass/{mass_id}/cancel").status_code == 422
 
 
 def test_one_target_is_sent_from_its_chat_and_nothing_due_is_refused(library_app, setup):
     advisor, _ = setup
     answer = post(advisor, "/sidebar/tasks/mass", plan_id=999, step=0, kind="contact")
-    assert answer.status_code == 409 and "没有待发送的对象" in answer.get_data(as_text=True)
-    assert post(advisor, "/sidebar/tasks/mass", plan_id="x", step=0, kind="contact").status_code == 400
+    assert answer.status_code == 422 and "没有待发送的对象" in answer.get_data(as_text=True)
+    assert post(advisor, "/sidebar/tasks/mass", plan_id="x", step=0, kind="contact").status_code == 422
 
 
 @pytest.fixture
@@ -253,3 +253,29 @@ def test_a_group_step_goes_as_a_group_mass_send_to_the_owners_groups(library_app
     confirm(emulator, sent["msgid"])
     assert poll(library_app, 5).closed == 2
     assert {s for s, _ in tasks_of(library_app, plan_id).values()} == {"done"}
+
+
+def test_a_client_who_had_this_months_mass_sends_from_us_is_left_out_and_kept_for_the_chat(
+        library_app, emulator, setup):
+    advisor, (full, other, _) = setup
+    plan_id = client_plan(library_app, [])
+    now = datetime.now(CHINA)
+    days = calendar.monthrange(now.year, now.month)[1]
+    with library_app.app_context():
+        task = db.session.scalars(select(SopTask).where(SopTask.plan_id == plan_id, SopTask.chat_id == full)).one()
+        earlier = SopMassSend(advisor=ADVISOR, plan_id=plan_id, step=0, chat_kind="contact", msgid="old", status="done",
+                              text="", attachments=[], excluded=[], targets=1,
+                              sent_at=(now.replace(day=1, hour=12, tzinfo=None) - timedelta(hours=8)))
+        db.session.add(earlier)
+        db.session.flush()
+        for n in range(days):  # as many of our 群发 this month as WeCom allows
+            db.session.add(SopTask(plan_id=plan_id, version_id=task.version_id, step=0, target_ref=task.target_ref,
+                                   chat_kind="contact", chat_id=full, advisor=ADVISOR, status="done",
+                                   due_at=task.due_at - timedelta(days=40, minutes=n), deadline=task.deadline,
+                                   mass_send_id=earlier.id))
+        db.session.commit()
+    answer = post(advisor, "/sidebar/tasks/mass", plan_id=plan_id, step=0, kind="contact")
+    assert answer.status_code == 200 and "本月已达企业微信的群发上限" in answer.get_data(as_text=True)
+    [sent] = mass_sends(emulator)
+    assert full not in [r["target"] for r in sent["recipients"]] and other in [r["target"] for r in sent["recipients"]]
+    assert "今日SOP" in advisor.get(f"/sidebar/tasks?chat=contact:{full}").get_data(as_text=True)

@@ -156,7 +156,7 @@ def remind_groupmsg_send(state, call):
     now = state.now()
     recent = [t for t in mass.reminds if now - t < 86400]
     if len(recent) >= REMINDS_PER_DAY:
-        raise ApiError(45009)  # UNCONFIRMED: the errcode of a fourth reminder
+        raise ApiError(40058)  # UNCONFIRMED: the errcode of a fourth reminder (not a rate limit: no pause)
     mass.reminds = recent + [now]
     waiting = sorted({r.userid for r in mass.recipients if r.userid not in mass.sent})
     state.recorder.record_message({"kind": "groupmsg-remind", "userid": None, "chat": None, "msgid": mass.msgid,

@@ -21,11 +21,11 @@ def start():
     """Gate the step's due targets and create one mass send (form fields plan_id, step, kind)."""
     plan_id, step, kind = _form_int("plan_id"), _form_int("step"), request.form.get("kind")
     if plan_id is None or step is None or kind not in KINDS:
-        return section(error="请求不完整", status=400)
+        return section(error="请求不完整", status=422)
     try:
         mass = masssend.start(wecom(), storage(), g.userid, plan_id, step, kind, _links)
     except (masssend.NothingToSend, masssend.NotMassSendable) as refused:
-        return section(error=str(refused), status=409)
+        return section(error=str(refused), status=422)
     except sharing.ShareFailed:
         return section(error="物料上传到企业微信失败，请稍后再试", status=503)
     except WeComError:
@@ -58,14 +58,16 @@ def _act(action, mass_id, done):
     try:
         action(wecom(), g.userid, mass_id)
     except tasks.WrongState as wrong:
-        return section(error=str(wrong), status=409)
+        return section(error=str(wrong), status=422)
     except WeComError:
         return section(error="企业微信暂时无法处理，请稍后再试（每条群发每天最多提醒 3 次）", status=503)
     return section(notice=done)
 
 
 def section(status=200, **context):
-    """The 工作台's 客户群发 section, always as a fragment (it is only ever swapped into the 工作台)."""
+    """The 工作台's 客户群发 section, always as a fragment (it is only ever swapped into the 工作台).
+
+    A refusal is 422, which htmx swaps whole (base.html's htmx-config); a 5xx swaps only the .notice."""
     html = render_template("sop/_mass.html", **overview(g.userid), labels=tasks.STATUS_LABELS, **context)
     return private(make_response(html, status))
 
