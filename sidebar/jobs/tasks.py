@@ -227,7 +227,7 @@ def _work(app, job, name, run_id, holder, task):
             note = _plan_retry(task, error)
             runs.finish(run_id, holder, "failed", detail=note, error=runs.describe(error))
             raise
-    if detail is None:  # nothing to do: one row stands for the job's quiet stretch
+    if detail is None:  # nothing to do: it replaces the job's earlier idle run (one row, not one a minute)
         runs.finish_idle(run_id, holder)
     else:
         runs.finish(run_id, holder, "done", detail=detail)

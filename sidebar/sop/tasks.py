@@ -22,7 +22,7 @@ from .tick import expires_at
 
 REASON_MAX = 200
 STATUS_LABELS = {"open": "待发送", "done": "按时完成", "late": "逾期完成", "skipped": "已跳过", "blocked": "已拦截",
-                 "expired": "已过期", "cancelled": "已结束", "failed": "发送失败"}
+                 "expired": "已过期", "cancelled": "已结束", "failed": "未送达"}
 SKIP_REASONS = ("客户近期已沟通", "内容不适合该群/客户", "客户要求勿扰", "其他")
 
 
