@@ -30,6 +30,9 @@ def test_the_advisor_mass_sends_a_step_from_the_workbench_and_confirms_it_in_wec
     offer.click()
     expect(sidebar.locator(".sop-mass .notice")).to_contain_text("请在企业微信「群发助手」中确认发送", timeout=15000)
     expect(sidebar.locator('.sop-mass-item[data-status="waiting"]')).to_be_visible()
+    # the four clients' tasks left the list of chats: they go with the mass send
+    expect(sidebar.locator('.sop-chat[data-chat^="contact:"]')).to_have_count(0, timeout=15000)
+    expect(sidebar.locator('.sop-chat[data-chat^="group:"]')).to_have_count(1)
     page.locator("#sidebar-frame").screenshot(path=str(tmp_path / "sop-mass-360.png"))  # docs/screenshots/
 
     page.goto(f"{demo_server.url}/_wecom/client?userid={owner}&chat=normal")  # WeCom shows the task to confirm

@@ -69,7 +69,10 @@ def section(status=200, **context):
 
     A refusal is 422, which htmx swaps whole (base.html's htmx-config); a 5xx swaps only the .notice."""
     html = render_template("sop/_mass.html", **overview(g.userid), labels=tasks.STATUS_LABELS, **context)
-    return private(make_response(html, status))
+    response = make_response(html, status)
+    if status == 200:  # tasks joined or left a mass send: the 工作台's list of chats reloads (_today.html)
+        response.headers["HX-Trigger"] = "sop-mass-changed"
+    return private(response)
 
 
 def overview(advisor):
