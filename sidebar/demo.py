@@ -38,6 +38,7 @@ def prepare_demo(app):
     from .materials.demo import seed_materials
     from .materials.storage import storage
     from .sop.demo import seed_sop
+    from .sop.mass_demo import seed_mass_send
     from .sync.profiles import import_profiles
 
     wsgi_app, emulator = mount_emulator(app)
@@ -52,6 +53,7 @@ def prepare_demo(app):
         seed_sop(world)  # the showroom story's SOP plans, 90 days of their history, a task due now
         seed_activity(emulator.world)  # the department tree, its managers and 90 days of WeCom statistics
         seed_manage()  # the recent journey steps spread over their days (开户实况 compares the same time)
+        seed_mass_send(world)  # a step due for several of the showroom owner's clients: 客户群发 in the 工作台
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 

@@ -24,20 +24,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from .database import upsert
 from .extensions import db
 from .models import (ClientProfile, DataVersion, Department, Follow, GroupChat, GroupMember, GroupSnapshot, Material,
-                     MaterialVersion, Role, Staff)
+                     MaterialVersion, Role, SopTask, Staff)
 
 log = logging.getLogger(__name__)
 
 GROUPS, PROFILES, FOLLOWS, STAFF, MATERIALS = "groups", "profiles", "follows", "staff", "materials"
+SOP = "sop"  # SOP tasks, by chat: a panel shows 今日SOP when one is due (the tick's inserts are bulk: sop:*)
 KIND_OF_TABLE = {
     GroupChat.__tablename__: GROUPS, GroupMember.__tablename__: GROUPS, GroupSnapshot.__tablename__: GROUPS,
     ClientProfile.__tablename__: PROFILES, Follow.__tablename__: FOLLOWS,
     Staff.__tablename__: STAFF, Role.__tablename__: STAFF, Department.__tablename__: STAFF,
     Material.__tablename__: MATERIALS, MaterialVersion.__tablename__: MATERIALS,
+    SopTask.__tablename__: SOP,
 }
 # The column naming the part a row belongs to, for the kinds that are read one part at a time.
 PART_OF_TABLE = {GroupChat.__tablename__: "chat_id", GroupMember.__tablename__: "chat_id",
-                 GroupSnapshot.__tablename__: "chat_id", Follow.__tablename__: "userid"}
+                 GroupSnapshot.__tablename__: "chat_id", Follow.__tablename__: "userid", SopTask.__tablename__: "chat_id"}
 WRITTEN = "sidebar_written_versions"  # session.info key: names written in the open transaction
 _READ = select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(bindparam("names", expanding=True)))
 

@@ -117,7 +117,7 @@ def test_figures_show_the_outcomes_and_the_effect_against_the_holdout(console_ap
     page = signed_in(console_app, OPERATOR).get(f"/console/sop/{plan_id}").get_data(as_text=True)
     plan_row = re.search(r'<tr data-row="plan">(.*?)</tr>', page, re.S).group(1)
     cells = re.findall(r"<td>(.*?)</td>", plan_row)
-    assert cells == ["42（对照 35）", "11", "5", "2", "2", "1", "1", "0"]
+    assert cells == ["42（对照 35）", "11", "5", "2", "2", "1", "1", "0", "0"]  # … expired, not delivered, open
     assert "客户近期已沟通 2" in page
     treated_row = re.sub(r">\s+<", "><", re.search(r'<tr data-arm="执行组">(.*?)</tr>', page, re.S).group(1))
     low, high = wilson(16, 41)  # 40 + the one that funded too late; the newcomer has not had 14 days

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from . import appmessage
 from .credentials import TICKET_FETCH_LIMIT
 from .media import MediaRejected
 from .state import current_state
@@ -19,6 +20,8 @@ from .world import WorldError
 bp = Blueprint("api", __name__, url_prefix="/cgi-bin")
 
 ERRMSG = {
+    40008: "invalid message type",
+    44004: "empty content",
     -1: "system busy",
     40001: "invalid credential",
     40004: "invalid media type",
@@ -491,6 +494,7 @@ def send_message(state, call):
         raise ApiError(40056)
     if not body.get("msgtype"):
         raise ApiError(40058)
+    appmessage.check_message(body)  # text, textcard, template_card … complete
     users = [u for u in (body.get("touser") or "").split("|") if u]
     invalid = [u for u in users if u != "@all" and u not in state.world.staff]
     if users and len(invalid) == len(users) and not body.get("toparty") and not body.get("totag"):

@@ -7,6 +7,7 @@ from flask import current_app
 
 from .callbacks import CallbackSender
 from .credentials import Credentials
+from .mass import MassSends
 from .media import MediaStore
 from .world import World
 
@@ -119,6 +120,7 @@ class EmulatorState:
     faults: Faults = field(default_factory=Faults)
     recorder: Recorder = field(default_factory=Recorder)
     media: MediaStore = field(default_factory=MediaStore)
+    mass: MassSends = field(default_factory=MassSends)  # 客户群发 tasks (groupmsg.py)
     callbacks: CallbackSender | None = None  # set by create_emulator, which knows the corp
 
     @property
@@ -139,6 +141,7 @@ class EmulatorState:
             self.recorder.clear()
             self.clock.offset = 0.0
             self.credentials.forget_fetches()
+            self.mass.clear()
             if self.callbacks:
                 self.callbacks.reset()
 

@@ -207,10 +207,11 @@ def panel_data(viewer, chat_id):
     """The data versions (versions.py) of what the viewer's panel of this group is computed from.
 
     The group's members and snapshots, every profile (matched by unionid too), staff and roles; the
-    viewer's own follows — a manager's branch view reads everyone's.
+    viewer's own follows — a manager's branch view reads everyone's; the group's SOP tasks.
     """
     follows = (versions.FOLLOWS,) if "manager" in roles_of(viewer) else versions.part(versions.FOLLOWS, viewer)
-    return (*versions.part(versions.GROUPS, chat_id), versions.PROFILES, versions.STAFF, *follows)
+    return (*versions.part(versions.GROUPS, chat_id), versions.PROFILES, versions.STAFF, *follows,
+            *versions.part(versions.SOP, chat_id))  # whether 今日SOP is due here (sop.views.sop_due)
 
 
 def compositions(chat_ids, today=None):

@@ -35,6 +35,7 @@ class JobFailed(Exception):
     """A job finished but did not do all it should (its message says what, without client data)."""
 
 
+IDLE = "无新变化"  # the detail of a run that found nothing to do (finish_idle)
 SAID = (WeComError, SyncFailed, JobFailed)  # their messages are WeCom's or ours: no client data
 
 
@@ -95,6 +96,15 @@ def finish(run_id, holder, status, detail=None, error=None):
                        .values(holder=None, lease_until=None))
     _purge(run.job)
     db.session.commit()
+
+
+def finish_idle(run_id, holder):
+    """Record a run that found nothing to do: it replaces the job's earlier idle runs, so a job ticking
+    every minute leaves its busy runs and one row for the latest quiet one, not a row a minute."""
+    run = db.session.get(JobRun, run_id)
+    db.session.execute(delete(JobRun).where(JobRun.job == run.job, JobRun.id < run.id, JobRun.status == "done",
+                                            JobRun.detail == IDLE))
+    finish(run_id, holder, "done", detail=IDLE)
 
 
 def record_failure(name, error, detail):

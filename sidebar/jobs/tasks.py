@@ -39,7 +39,9 @@ class Task:
 
 @dataclass(frozen=True)
 class Job:
-    """A periodic job: what it does, when, how late a missed tick may still run, how it is retried."""
+    """A periodic job: what it does, when, how late a missed tick may still run, how it is retried.
+
+    run() returns what it did in words, or None when it found nothing to do (recorded as one idle run)."""
 
     run: object
     label: str
@@ -78,7 +80,13 @@ def send_sop_reminder(advisor, due_at):
 
     from ..sop.reminders import send
 
-    send(wecom(), advisor, datetime.fromisoformat(due_at))
+    send(wecom(), advisor, datetime.fromisoformat(due_at), _today_link())
+
+
+def _today_link():
+    """The 工作台's address on SIDEBAR_PUBLIC_URL, or None when it is not set (a job has no request to ask)."""
+    base = current_app.config["SIDEBAR_PUBLIC_URL"]
+    return base + current_app.url_map.bind("sidebar").build("sop.today") if base else None
 
 
 TASKS = {
@@ -121,10 +129,14 @@ def drain_job():
 
 
 def sop_job():
-    """SOP steps due now made tasks (sidebar/sop/tick.py)."""
+    """SOP steps due now made tasks (sidebar/sop/tick.py); mass sends' results read (sidebar/sop/masssend.py)."""
+    from ..sop.masssend import poll
     from ..sop.tick import tick
 
-    return tick().describe()
+    ticked, polled = tick(), poll(wecom())
+    if ticked.idle and not polled.checked:
+        return None  # recorded as one idle run (runs.finish_idle), not a row a minute
+    return f"{ticked.describe()}；{polled.describe()}" if polled.checked else ticked.describe()
 
 
 def activity_job():
@@ -224,7 +236,10 @@ def _work(app, job, name, run_id, holder, task):
             note = _plan_retry(task, error)
             runs.finish(run_id, holder, "failed", detail=note, error=runs.describe(error))
             raise
-    runs.finish(run_id, holder, "done", detail=detail)
+    if detail is None:  # nothing to do: it replaces the job's earlier idle run (one row, not one a minute)
+        runs.finish_idle(run_id, holder)
+    else:
+        runs.finish(run_id, holder, "done", detail=detail)
 
 
 def enqueue_periodic(queue, name, tick):

@@ -12,3 +12,4 @@ from .sync import INBOX_STATES, CallbackInbox, CorpTag, SyncRun, SyncSeen  # noq
 from .sop import PLAN_KINDS, TASK_STATES, SopPlan, SopPlanVersion, SopReminder, SopTarget, SopTask  # noqa: F401
 from .manage import EVENT_KINDS, JourneyEvent, ScoreIndicator  # noqa: F401
 from .org import AdvisorActivity, Department, GroupActivity  # noqa: F401
+from .masssend import MASS_STATES, SopMassSend  # noqa: F401

@@ -9,7 +9,7 @@ from .core import utcnow
 
 PLAN_KINDS = ("group", "client")
 VERSION_STATES = ("draft", "pending", "approved", "rejected", "superseded")
-TASK_STATES = ("open", "done", "late", "skipped", "blocked", "expired", "cancelled")
+TASK_STATES = ("open", "done", "late", "skipped", "blocked", "expired", "cancelled", "failed")
 
 
 class SopPlan(db.Model):
@@ -95,6 +95,7 @@ class SopTask(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]
     batch_from: Mapped[int | None]  # the first share of the latest preparation: all from it on must be sent
+    mass_send_id: Mapped[int | None] = mapped_column(ForeignKey("sop_mass_send.id"))  # going as a 客户群发
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     plan: Mapped[SopPlan] = relationship()

@@ -83,4 +83,5 @@ def _plan_page(plan, error=None, status=200):
     return private(render("sop/console_plan.html", status=status, plan=plan, state=review.state_of(plan),
                           error=error, may_review=review.may_review(plan, g.userid), total=total,
                           by_advisor=by_advisor, names=staff_names(list(by_advisor)), treated=treated,
-                          holdout=holdout, ended=ended, effect=figures.effect(plan), min_group=figures.MIN_GROUP))
+                          holdout=holdout, ended=ended, effect=figures.effect(plan), min_group=figures.MIN_GROUP,
+                          group_effect=figures.group_effect(plan), min_groups=figures.MIN_GROUPS))

@@ -43,9 +43,13 @@ def text_for(advisor, due_at):
     return f"今天 {when:%H:%M} 有 {'、'.join(parts)}待发送{plans}，请在侧边栏「工作台」中查看。"
 
 
-def send(wecom, advisor, due_at):
-    """Send one slot's reminder to the advisor (nothing when its tasks are all closed by now)."""
+def send(wecom, advisor, due_at, link=None):
+    """Send one slot's reminder to the advisor (nothing when its tasks are all closed by now): a text card
+    opening the 工作台 at `link` when the app knows its public address, else a text."""
     text = text_for(advisor, due_at)
-    if text:
+    if text and link:
+        wecom.send_textcard_message(advisor, "SOP 待发送", text.removesuffix("请在侧边栏「工作台」中查看。"), link,
+                                    "去发送")  # WeCom: at most 4 characters
+    elif text:
         wecom.send_text_message(advisor, text)
     return text

@@ -22,7 +22,7 @@ from .tick import expires_at
 
 REASON_MAX = 200
 STATUS_LABELS = {"open": "待发送", "done": "按时完成", "late": "逾期完成", "skipped": "已跳过", "blocked": "已拦截",
-                 "expired": "已过期", "cancelled": "已结束"}
+                 "expired": "已过期", "cancelled": "已结束", "failed": "未送达"}
 SKIP_REASONS = ("客户近期已沟通", "内容不适合该群/客户", "客户要求勿扰", "其他")
 
 
@@ -60,7 +60,7 @@ def has_due(advisor, chat_kind, chat_id, now=None):
     moment = as_utc(now or datetime.now(CHINA))
     return db.session.scalar(select(SopTask.id).where(
         SopTask.chat_id == chat_id, SopTask.chat_kind == chat_kind, SopTask.advisor == advisor,
-        SopTask.status == "open", SopTask.due_at <= moment).limit(1)) is not None
+        SopTask.status == "open", SopTask.due_at <= moment, SopTask.mass_send_id.is_(None)).limit(1)) is not None
 
 
 def due_for_advisor(advisor, now=None):
@@ -82,7 +82,7 @@ def _due(advisor, now, *where):
     now = now or datetime.now(CHINA)
     moment = as_utc(now)
     rows = db.session.scalars(select(SopTask).where(SopTask.advisor == advisor, SopTask.status == "open",
-                                                    SopTask.due_at <= moment, *where)
+                                                    SopTask.due_at <= moment, SopTask.mass_send_id.is_(None), *where)
                               .options(selectinload(SopTask.plan), selectinload(SopTask.version))
                               .order_by(SopTask.due_at, SopTask.id)).all()
     return [_view(task, moment, advisor) for task in rows if expires_at(task) > moment]

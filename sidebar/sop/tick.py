@@ -46,6 +46,11 @@ class TickResult:
     made: list = field(default_factory=list)  # ids of the tasks this tick made
     reminders: list = field(default_factory=list)  # (advisor, slot) of those tasks
 
+    @property
+    def idle(self):
+        """Whether the tick changed nothing."""
+        return not (self.joined or self.left or self.tasks or self.expired)
+
     def describe(self):
         """In words, for /console/jobs."""
         return (f"新增对象 {self.joined}（对照组 {self.held_out}），退出 {self.left}，"

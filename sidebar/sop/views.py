@@ -8,7 +8,10 @@ from ..materials import sharing
 from ..materials.storage import storage
 from ..materials.links import share_links
 from ..web import private, render
+from ..models import KIND_LABELS
+from . import alternatives as alternative_materials
 from . import tasks
+from .mass_views import overview as mass_overview
 
 bp = Blueprint("sop", __name__)
 KINDS = {"contact": "contact", "group": "group"}
@@ -40,7 +43,7 @@ def today():
     """The advisor's 工作台: tasks due now and overdue, by chat, and what was done today."""
     due = tasks.due_for_advisor(g.userid)
     return private(render("sop/today.html", chats=tasks.counts_by_chat(due), done=tasks.done_today(g.userid),
-                          labels=tasks.STATUS_LABELS, names=_chat_names(due)))
+                          labels=tasks.STATUS_LABELS, names=_chat_names(due), mass=mass_overview(g.userid)))
 
 
 @bp.post("/sidebar/tasks/<int:task_id>/shares")
@@ -52,12 +55,21 @@ def prepare(task_id):
     except tasks.WrongState as wrong:
         return jsonify(error=str(wrong)), 409
     except sharing.Blocked as blocked:
-        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
+        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id,
+                       alternatives_url=url_for(".alternatives", task_id=task_id)), 403
     except sharing.ShareFailed:
         abort(503, "物料上传到企业微信失败，请稍后再试")
     return jsonify(shares=[{"share_id": share.id, "message": message, "follow_up": follow_up,
                             "report_url": url_for("materials.report", share_id=share.id)}
                            for share, message, follow_up in prepared])
+
+
+@bp.get("/sidebar/tasks/<int:task_id>/alternatives")
+@login_required
+def alternatives(task_id):
+    """Beside a blocked task: suitable materials of the same category for its chat, to send in one tap."""
+    page = alternative_materials.for_task(wecom(), g.userid, task_id)
+    return private(make_response(render_template("sop/_alternatives.html", library=page, kinds=KIND_LABELS)))
 
 
 @bp.post("/sidebar/tasks/<int:task_id>/skip")

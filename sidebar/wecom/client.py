@@ -247,3 +247,43 @@ class WeComClient:
                               json={"day_begin_time": day_begin_time, "day_end_time": day_end_time,
                                     "owner_filter": {"userid_list": list(owners)}, "order_by": 1,
                                     "order_asc": 0, "offset": offset, "limit": limit}).get("items", []))
+
+    def send_textcard_message(self, touser, title, description, url, button="详情"):
+        """An app message as a text card (message/send textcard): a title, a few lines and a link to open."""
+        return self.call("POST", "/cgi-bin/message/send",
+                         json={"touser": touser, "msgtype": "textcard", "agentid": int(self.agent_id),
+                               "textcard": {"title": title, "description": description, "url": url,
+                                            "btntxt": button}})
+
+    # --- enterprise mass send (客户群发, wecom.md §5) ----------------------------------------
+
+    def add_msg_template(self, sender, chat_type, targets, text="", attachments=()):
+        """A mass-send task the sender confirms in WeCom: chat_type `single` (external_userids) or `group`
+        (chat_ids) -> (msgid, fail_list of the targets WeCom refused)."""
+        body = {"chat_type": chat_type, "sender": sender, "attachments": list(attachments)}
+        body["external_userid" if chat_type == "single" else "chat_id_list"] = list(targets)
+        if text:
+            body["text"] = {"content": text}
+        data = self.call("POST", "/cgi-bin/externalcontact/add_msg_template", json=body)
+        return data["msgid"], list(data.get("fail_list", []))
+
+    def get_groupmsg_task(self, msgid, cursor="", limit=1000):
+        """One page of a mass send's members: ([{userid, status (0 not sent, 2 sent), send_time}], next_cursor)."""
+        data = self.call("POST", "/cgi-bin/externalcontact/get_groupmsg_task",
+                         json={"msgid": msgid, "limit": limit, "cursor": cursor or ""})
+        return data.get("task_list", []), data.get("next_cursor", "")
+
+    def get_groupmsg_send_result(self, msgid, userid, cursor="", limit=1000):
+        """One page of what a member's part of a mass send reached: ([{external_userid | chat_id, status
+        (0 not sent, 1 sent, 2 not a friend, 3 already received a 群发), send_time}], next_cursor)."""
+        data = self.call("POST", "/cgi-bin/externalcontact/get_groupmsg_send_result",
+                         json={"msgid": msgid, "userid": userid, "limit": limit, "cursor": cursor or ""})
+        return data.get("send_list", []), data.get("next_cursor", "")
+
+    def remind_groupmsg_send(self, msgid):
+        """Remind the members who have not confirmed a mass send (at most 3 times in 24 hours)."""
+        self.call("POST", "/cgi-bin/externalcontact/remind_groupmsg_send", json={"msgid": msgid})
+
+    def cancel_groupmsg_send(self, msgid):
+        """Stop a mass send: what was not confirmed yet is never sent."""
+        self.call("POST", "/cgi-bin/externalcontact/cancel_groupmsg_send", json={"msgid": msgid})

@@ -42,6 +42,10 @@
     post(button.dataset.url).then(function (answer) {
       if (answer.status === 403 && answer.data.blocked) {
         show(item, "已拦截：" + answer.data.blocked, "blocked");
+        item.dataset.done = "true";  // blocked is final: the alternatives below are sent one by one
+        if (answer.data.alternatives_url) {
+          htmx.ajax("GET", answer.data.alternatives_url, { target: item.querySelector(".sop-alternatives") });
+        }
         return null;
       }
       if (answer.status !== 200) {
