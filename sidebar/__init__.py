@@ -56,6 +56,7 @@ def _register_blueprints(app):
     from .insight.views import bp as insight_bp
     from .jobs.views import bp as jobs_bp
     from .materials.console import bp as console_bp
+    from .materials.qualified_console import bp as qualified_console_bp
     from .materials.views import bp as materials_bp
     from .sop.console import bp as sop_console_bp
     from .sop.views import bp as sop_bp
@@ -63,7 +64,7 @@ def _register_blueprints(app):
     from .sync.views import bp as sync_bp
 
     for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp,
-                      sop_bp, sop_console_bp):
+                      sop_bp, sop_console_bp, qualified_console_bp):
         app.register_blueprint(blueprint)
 
 

@@ -7,7 +7,7 @@ matches (the window, the same for everyone and kept while no material changes); 
 Python's, over the window's tags, titles and levels.
 """
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_
 
@@ -42,6 +42,7 @@ class Item:
     suitable: bool
     blockers: list
     held: str | None = None  # why sharing is switched off for now (WeCom in trouble), or None
+    alternatives: list = field(default_factory=list)  # for a blocked one: suitable versions of its category
 
 
 @dataclass
@@ -86,6 +87,11 @@ def browse(wecom, advisor, chat, query, category, kind, today):
     trouble = bool(audience) and wecom.in_trouble()
     items = [_item(audience, *rows[candidate.id], points, trouble) for candidate, points in shown
              if candidate.id in rows]
+    blocked = [item for item in items if not item.suitable]
+    if blocked:
+        found = alternatives(audience, [item.version for item in blocked], today)
+        for item in blocked:
+            item.alternatives = found[item.version.id]
     return Library(audience, items, len(ranked) > PAGE_SIZE, query or "", category or "", kind or "")
 
 
@@ -113,7 +119,7 @@ def _ranked(audience, window):
     """(candidate, points) best first; among equal points the newest first (the window's order)."""
     tags = {f",{_folded(tag)}," for tag in audience.tags[:20]}
     topics = [_folded(topic) for topic in STAGE_TOPICS.get(audience.stage, ())] if audience.type == "contact" else []
-    fitting = [level for level in PRODUCT_LEVELS if not audience.blockers(level)]
+    fitting = [level for level in PRODUCT_LEVELS if audience.allows(level)]
 
     def points(candidate):
         """Tags the client has, a topic for their stage, a product level that fits them."""
@@ -146,12 +152,30 @@ def _valid_on(today):
 
 def _item(audience, material, version, points, trouble=False):
     """One listed material, with what the chat's clients make of it."""
-    blockers = audience.blockers(version.risk_level) if audience else []
+    allowed = audience.allows(version.risk_level) if audience else True
+    blockers = [] if allowed else audience.blockers(version.risk_level)
     held = None
     if trouble and material.kind in UPLOADED_KINDS and needs_upload(version.file, material.kind):
         held = "企业微信暂时无法访问，这个物料需要重新上传到企业微信，请稍后再发送"
-    return Item(material, version, recommended=points > 0 and not blockers, suitable=not blockers,
+    return Item(material, version, recommended=points > 0 and allowed, suitable=allowed,
                 blockers=blockers, held=held)
+
+
+def alternatives(audience, blocked, today, limit=3):
+    """{version id: up to `limit` live versions of the same category this chat may receive} for blocked versions.
+
+    One query over the categories involved; the nearest product level first (what the advisor meant to
+    send, at a level the client may have), then general material, the newest first within each.
+    """
+    categories = {version.category for version in blocked}
+    rows = db.session.scalars(
+        db.select(MaterialVersion).join(Material, Material.id == MaterialVersion.material_id)
+        .where(shareable(), *_valid_on(today), MaterialVersion.category.in_(categories))
+        .order_by(*NEWEST_FIRST).limit(RANK_WINDOW)).all()
+    fitting = sorted((v for v in rows if audience.allows(v.risk_level)),
+                     key=lambda v: -int(v.risk_level[1]) if v.risk_level else 0)
+    return {version.id: [v for v in fitting if v.category == version.category and v.material_id != version.material_id]
+            [:limit] for version in blocked}
 
 
 def picture_of(material_id, today):

@@ -7,7 +7,7 @@ from ..models import KIND_LABELS, china_today
 from ..params import choice_arg, text_arg
 from ..ratelimit import enforce
 from ..web import private, render
-from . import library, sharing, tracking
+from . import direct, library, sharing, tracking
 from .files import send_stored, stored_file
 from .forms import CATEGORIES
 from .storage import storage
@@ -43,11 +43,27 @@ def share(material_id):
         prepared = sharing.prepare_share(wecom(), storage(), g.userid, material_id, request.form.get("target"),
                                          _links)
     except sharing.Blocked as blocked:
-        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
+        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id,
+                       alternatives=[{"material_id": v.material_id, "title": v.title, "risk_level": v.risk_level}
+                                     for v in blocked.alternatives]), 403
     except sharing.ShareFailed:
         abort(503, "物料上传到企业微信失败，请稍后再试")
     return jsonify(share_id=prepared.share.id, message=prepared.message, follow_up=prepared.follow_up,
                    report_url=url_for(".report", share_id=prepared.share.id))
+
+
+@bp.post("/sidebar/materials/<int:material_id>/direct-shares")
+@login_required
+def direct_share(material_id):
+    """From a group: prepare one shareToExternalContact to the group's qualifying clients the advisor follows."""
+    try:
+        prepared = direct.prepare_direct(wecom(), storage(), g.userid, material_id, request.form.get("target"), _links)
+    except direct.NobodyQualifies:
+        return jsonify(error="群内没有您跟进的、适合该物料的客户"), 409
+    except sharing.ShareFailed:
+        abort(503, "物料上传到企业微信失败，请稍后再试")
+    return jsonify(payload=prepared.payload, skipped=prepared.skipped,
+                   shares=[{"share_id": s.id, "report_url": url_for(".report", share_id=s.id)} for s in prepared.shares])
 
 
 @bp.post("/sidebar/shares/<int:share_id>")

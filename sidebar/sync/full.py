@@ -15,8 +15,9 @@ from ..domain.directory import (assign, contact_values, dismiss_group, end_follo
                                 staff_values, store_contact, store_group)
 from ..domain.linking import link_profiles, normalise_mobile
 from ..extensions import db
+from ..materials import qualified
 from ..models import (ClientProfile, ContactMobile, CorpTag, ExternalContact, Follow, GroupChat, Staff, SyncRun, SyncSeen,
-                      utcnow)
+                      china_today, utcnow)
 from ..wecom import WeComError, errors
 from .pacing import Pacer
 from .tags import refresh_corp_tags
@@ -337,6 +338,7 @@ def _refresh_group(wecom, pacer, chat_id, result):
         return
     if group.group_changed:
         result.counts["groups_changed" if known else "groups_added"] += 1
+        qualified.recheck(chat_id, china_today())  # a join the callbacks missed lifts a mark as well
 
 
 # -- finish: what WeCom did not list ---------------------------------------------------------------
