@@ -33,7 +33,7 @@ def prepare_demo(app):
     """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator)."""
     from .demo_data import demo_profiles, group_history, prospect_profiles
     from .insight.snapshot import backfill
-    from .materials.demo import seed_materials
+    from .materials.demo import seed_materials, seed_qualified_group
     from .materials.storage import storage
     from .sop.demo import seed_sop
     from .sync.profiles import import_profiles
@@ -48,6 +48,7 @@ def prepare_demo(app):
         backfill(group_history(world, rows))  # 90 days of group snapshots; the showroom grows ×5 / ×15
         seed_materials(storage())  # console roles and an approved library, products R1–R5
         seed_sop(world)  # the showroom story's SOP plans, 90 days of their history, a task due now
+        seed_qualified_group(emulator.world)  # a 合格投资者群 compliance marked C4
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 

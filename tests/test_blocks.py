@@ -145,3 +145,15 @@ def checked_members(app, chat_id):
         row = db.session.scalar(select(QualifiedGroup).where(QualifiedGroup.chat_id == chat_id,
                                                              QualifiedGroup.lifted_at.is_(None)))
         return row.members if row else []
+
+
+@pytest.mark.timeout(180)
+def test_the_demo_has_a_qualified_group_marked_once_however_often_it_starts(tmp_path):
+    from test_demo_restart import start_demo
+
+    for _ in range(2):
+        server = start_demo(tmp_path / "instance.db")
+        group = next(g for g in server.emulator.world.groups.values() if g.name == "私募合格投资者群")
+        server.stop()
+        assert [row[:2] for row in live_mark(server.flask_app, group.chat_id)] == [("C4", None)]
+        assert live_mark(server.flask_app, group.chat_id)[0][3] is False
