@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import change_world, eventually, import_classes, publish, signed_in
+from sidebar.emulator.state import EXTENSION
 from sidebar.extensions import db
 from sidebar.identity.service import grant_role
 from sidebar.models import QualifiedGroup, Share
@@ -157,3 +158,12 @@ def test_the_demo_has_a_qualified_group_marked_once_however_often_it_starts(tmp_
         server.stop()
         assert [row[:2] for row in live_mark(server.flask_app, group.chat_id)] == [("C4", None)]
         assert live_mark(server.flask_app, group.chat_id)[0][3] is False
+
+
+def test_a_file_reaches_the_chat_named_after_its_title_not_its_upload_name(library_app, scene, emulator):  # noqa: F811
+    material = publish(library_app, "file", title="新能源行业深度研究/2026")  # uploaded as note.pdf
+    answer = share(scene["advisor"], material, to_contact(scene, "nobody"))
+    media_id = answer.get_json()["message"]["file"]["mediaid"]
+    state = emulator.emulator.extensions[EXTENSION]  # what WeCom keeps of the upload
+    media = state.media.get(media_id, state.now())
+    assert media.filename == "新能源行业深度研究2026.pdf"

@@ -17,7 +17,7 @@ from ..models.materials import SHARE_RESULTS
 from ..wecom import WeComError
 from . import library
 from .audience import audience_for
-from .media import media_id_for
+from .media import media_id_for, sent_name
 
 # A prepared share's result was reported: features that sent through the share path (SOP tasks)
 # listen here, so the library knows none of them.
@@ -151,7 +151,7 @@ def build_message(wecom, storage, version, link_url, cover_url, now=None):
         content = version.body + (f"\n\n{disclaimer}" if disclaimer else "")
         return {"msgtype": "text", "text": {"content": content}}, None
     if kind in MEDIA_KINDS:
-        media_id = media_id_for(wecom, storage, version.file, kind, version.file_name, now=now)
+        media_id = media_id_for(wecom, storage, version.file, kind, sent_name(version.title, version.file), now=now)
         return {"msgtype": kind, kind: {"mediaid": media_id}}, follow_up
     if kind == "link":
         desc = " ".join(filter(None, [version.summary, disclaimer]))
