@@ -9,11 +9,11 @@ Python's, over the window's tags, titles and levels.
 from collections import namedtuple
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 
 from .. import memo, versions
 from ..extensions import db
-from ..models import PRODUCT_LEVELS, Material, MaterialVersion, StoredFile
+from ..models import PRODUCT_LEVELS, Material, MaterialVersion, Share, StoredFile
 from .audience import audience_for
 from .media import needs_upload
 from .search import matching, narrowed
@@ -43,6 +43,7 @@ class Item:
     blockers: list
     held: str | None = None  # why sharing is switched off for now (WeCom in trouble), or None
     alternatives: list = field(default_factory=list)  # for a blocked one: suitable versions of its category
+    sent_at: object = None  # when it last reached this chat (UTC), or None
 
 
 @dataclass
@@ -87,6 +88,10 @@ def browse(wecom, advisor, chat, query, category, kind, today):
     trouble = bool(audience) and wecom.in_trouble()
     items = [_item(audience, *rows[candidate.id], points, trouble) for candidate, points in shown
              if candidate.id in rows]
+    if audience:
+        sent = last_sent(audience, [item.material.id for item in items])
+        for item in items:
+            item.sent_at = sent.get(item.material.id)
     blocked = [item for item in items if not item.suitable]
     if blocked:
         found = alternatives(audience, [item.version for item in blocked], today)
@@ -176,6 +181,17 @@ def alternatives(audience, blocked, today, limit=3):
                      key=lambda v: -int(v.risk_level[1]) if v.risk_level else 0)
     return {version.id: [v for v in fitting if v.category == version.category and v.material_id != version.material_id]
             [:limit] for version in blocked}
+
+
+def last_sent(audience, material_ids):
+    """{material id: when it last reached this chat (UTC)} among material_ids, in one query."""
+    if not material_ids:
+        return {}
+    rows = db.session.execute(db.select(Share.material_id, func.max(func.coalesce(Share.result_at, Share.created_at)))
+                              .where(Share.target_type == audience.type, Share.target_id == audience.id,
+                                     Share.status == "sent", Share.material_id.in_(material_ids))
+                              .group_by(Share.material_id))
+    return dict(rows.tuples().all())
 
 
 def picture_of(material_id, today):

@@ -8,6 +8,7 @@ from ..params import choice_arg, text_arg
 from ..ratelimit import enforce
 from ..web import private, render
 from . import direct, library, sharing, tracking
+from . import preview as previews
 from .files import send_stored, stored_file
 from .forms import CATEGORIES
 from .storage import storage
@@ -22,7 +23,16 @@ def browse():
     """The library, for the chat it is opened for (`chat=contact:…|group:…`), searchable."""
     page = library.browse(wecom(), g.userid, request.args.get("chat") or None, text_arg("q", 50),
                           choice_arg("category", CATEGORIES), choice_arg("kind", KIND_LABELS), china_today())
-    return private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=CATEGORIES))
+    return private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=CATEGORIES,
+                          ask_again=previews.sent_recently))
+
+
+@bp.get("/sidebar/materials/<int:material_id>/preview")
+@login_required
+def preview(material_id):
+    """What the chat (`chat=contact:…|group:…`) would receive, with 发送; 404 for a chat or material not the advisor's."""
+    shown = previews.preview(wecom(), g.userid, material_id, request.args.get("chat"), china_today())
+    return private(render("materials/preview.html", preview=shown, kinds=KIND_LABELS))
 
 
 @bp.get("/sidebar/materials/<int:material_id>/thumb")

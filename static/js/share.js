@@ -78,6 +78,13 @@
       show(item, "请在企业微信聊天的侧边栏中发送", "error");
       return;
     }
+    // Sent to this chat within a day: the first tap asks, the second sends.
+    if (button.dataset.askAgain && !button.dataset.confirmed) {
+      button.dataset.confirmed = "1";
+      button.textContent = "再发一次";
+      show(item, button.dataset.askAgain, "pending");
+      return;
+    }
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
     show(item, "正在准备…", "pending");
