@@ -125,4 +125,9 @@ def _qualified_clients(world, today):
                                                              ClientProfile.risk_level.in_(("C4", "C5")),
                                                              ClientProfile.risk_expires >= today)
                               .order_by(ClientProfile.account_id))
-    return list(dict.fromkeys(unionids[row.unionid] for row in rows))[:QUALIFIED_SIZE]
+    by_class = {"C4": [], "C5": []}
+    for row in rows:
+        by_class[row.risk_level].append(unionids[row.unionid])
+    # both classes: R4 goes into the group, R5 is blocked and leads to a one-to-one send to the C5 clients
+    picked = by_class["C5"][:2] + by_class["C4"][:QUALIFIED_SIZE - 2]
+    return list(dict.fromkeys(picked))
