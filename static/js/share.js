@@ -144,7 +144,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest(".share-button");
+    var button = event.target.closest(".share-button, .alt-share");  // an alternative offered beside a block
     if (button && !button.disabled) { share(button); }
     var direct = event.target.closest(".direct-button");
     if (direct && !direct.disabled) { sendDirect(direct); }
