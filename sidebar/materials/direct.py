@@ -9,11 +9,11 @@ import secrets
 from dataclasses import dataclass
 
 from ..domain.access import NotVisible
-from ..domain.facts import members_with_profiles
+from ..domain.facts import members_with_profiles, risk_of
 from ..extensions import db
 from ..models import GroupMember, Share, china_today
 from ..wecom import WeComError
-from .audience import audience_for
+from .audience import audience_for, suitable
 from .sharing import ShareFailed, _checks, _live_version, blocking_reason, build_message
 
 MAX_TARGETS = 200  # shareToExternalContact's externalUserIds is meant for a chosen few, not a mass mailing
@@ -36,10 +36,13 @@ def qualifying_targets(wecom, advisor, chat_id, material, version, today):
     """(audience, …) of the group's current clients this advisor follows who may receive the version."""
     rows = members_with_profiles([GroupMember.chat_id == chat_id, GroupMember.left_at.is_(None),
                                   GroupMember.type == 2], viewer=advisor)
-    # The advisor's follows first: a follow not stored yet is looked up (once) by audience_for below.
-    clients = sorted((member for member, profile in rows if profile is not None), key=lambda m: not m.followed)
-    targets, skipped = [], 0
-    for external_userid in [member.member_id for member in clients][:MAX_TARGETS]:
+    clients = [member for member, profile in rows if profile is not None]
+    # Only the clients whose class fits are looked at one by one (a follow not stored yet costs a WeCom
+    # lookup), the advisor's known follows first.
+    fitting = sorted((m for m in clients if suitable(risk_of(m, today).effective, version.risk_level)),
+                     key=lambda m: not m.followed)
+    targets, skipped = [], len(clients) - len(fitting)
+    for external_userid in [member.member_id for member in fitting][:MAX_TARGETS]:
         try:
             audience = audience_for(wecom, advisor, f"contact:{external_userid}", today)
         except NotVisible:  # a client of the group whom this advisor does not follow
@@ -49,7 +52,7 @@ def qualifying_targets(wecom, advisor, chat_id, material, version, today):
             skipped += 1
         else:
             targets.append(audience)
-    return targets, skipped + max(len(clients) - MAX_TARGETS, 0)
+    return targets, skipped + max(len(fitting) - MAX_TARGETS, 0)
 
 
 def prepare_direct(wecom, storage, advisor, material_id, target, links, today=None, now=None):
