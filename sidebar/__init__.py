@@ -58,6 +58,7 @@ def _register_blueprints(app):
     from .manage.activity import bp as manage_activity_bp
     from .manage.views import bp as manage_bp
     from .materials.console import bp as console_bp
+    from .materials.qualified_console import bp as qualified_console_bp
     from .materials.views import bp as materials_bp
     from .sop.console import bp as sop_console_bp
     from .sop.mass_views import bp as sop_mass_bp
@@ -66,7 +67,7 @@ def _register_blueprints(app):
     from .sync.views import bp as sync_bp
 
     for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp,
-                      sop_bp, sop_console_bp, sop_mass_bp, manage_activity_bp, manage_bp):
+                      sop_bp, sop_console_bp, sop_mass_bp, manage_activity_bp, manage_bp, qualified_console_bp):
         app.register_blueprint(blueprint)
 
 

@@ -35,7 +35,7 @@ def prepare_demo(app):
     from .insight.snapshot import backfill
     from .manage.activity_demo import seed_activity
     from .manage.demo import seed_manage
-    from .materials.demo import seed_materials
+    from .materials.demo import seed_materials, seed_qualified_group
     from .materials.storage import storage
     from .sop.demo import seed_sop
     from .sop.mass_demo import seed_mass_send
@@ -54,6 +54,7 @@ def prepare_demo(app):
         seed_activity(emulator.world)  # the department tree, its managers and 90 days of WeCom statistics
         seed_manage()  # the recent journey steps spread over their days (开户实况 compares the same time)
         seed_mass_send(world)  # a step due for several of the showroom owner's clients: 客户群发 in the 工作台
+        seed_qualified_group(emulator.world)  # a 合格投资者群 compliance marked C4
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 

@@ -6,9 +6,11 @@ from ..domain import access
 from ..extensions import wecom
 from ..identity.auth import login_required
 from ..models import china_today
+from ..params import int_arg
 from ..web import private, render, wants_fragment
 from . import contact as contact_insight
 from . import group as group_insight
+from . import timeline as client_timeline
 
 bp = Blueprint("insight", __name__, url_prefix="/sidebar")
 
@@ -43,6 +45,14 @@ def add_note(external_userid):
     notes, authors = _authorised(contact_insight.notes_section, external_userid)
     return private(render("insight/notes.html", status=422 if error else 200, notes=notes, authors=authors,
                            external_userid=external_userid, error=error, draft=request.form.get("body")))
+
+
+@bp.get("/contacts/<external_userid>/timeline")
+@login_required
+def timeline(external_userid):
+    """客户动态: a page of the client's timeline (htmx appends the next page in place of its 更多 button)."""
+    shown = client_timeline.timeline_section(wecom(), g.userid, external_userid, int_arg("page", 1, high=50))
+    return private(render("insight/timeline.html", timeline=shown))
 
 
 @bp.get("/groups/<chat_id>")

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from ..domain.access import ID_PATTERN, NotVisible, find_follow, find_group, in_group
 from ..domain.facts import client_members, profile_of, risk_of
+from ..extensions import db
+from ..models import QualifiedGroup
+
+QUALIFIED = db.select(QualifiedGroup.level).where(QualifiedGroup.lifted_at.is_(None))
 
 TARGET = re.compile(r"(contact|group):(.+)")
 
@@ -16,6 +20,8 @@ class Client:
 
     name: str
     level: str | None
+    status: str = "valid"  # why the class is unknown: expired, missing (no assessment), unmatched (no account)
+    expires: object = None  # the assessment's end date, for the reason an expired one gives
 
 
 @dataclass
@@ -28,6 +34,13 @@ class Audience:
     clients: list
     tags: list = field(default_factory=list)
     stage: str | None = None
+    qualified: str | None = None  # a group's qualified-investor class (合格投资者群), set by compliance
+
+    def allows(self, material_level):
+        """Whether a material of this level may go: every client qualifies, or the group's mark covers it."""
+        if self.qualified and material_level and int(material_level[1]) <= int(self.qualified[1]):
+            return True
+        return not self.blockers(material_level)
 
     @property
     def target(self):
@@ -81,7 +94,7 @@ def _contact_audience(wecom, advisor, external_userid, today):
     name = follow.remark or follow.contact.name
     tags = list(profile.tags or []) if profile else []
     tags += [t["tag_name"] for t in follow.tags or [] if t.get("tag_name")]
-    return Audience("contact", external_userid, name, [Client(mask_name(name), risk_of(profile, today).effective)],
+    return Audience("contact", external_userid, name, [client_of(mask_name(name), profile, today)],
                     tags=list(dict.fromkeys(tags)), stage=profile.stage if profile else None)
 
 
@@ -90,6 +103,13 @@ def _group_audience(wecom, advisor, chat_id, today):
     group = find_group(wecom, advisor, chat_id)
     if not in_group(group, advisor):  # a manager may read a branch group; only its own staff share into it
         raise NotVisible
-    clients = [Client(mask_name(member.group_nickname or member.name), risk_of(profile, today).effective)
+    clients = [client_of(mask_name(member.group_nickname or member.name), profile, today)
                for member, profile in client_members(chat_id)]
-    return Audience("group", chat_id, group.name or "未命名客户群", clients)
+    mark = db.session.scalar(QUALIFIED.where(QualifiedGroup.chat_id == chat_id))
+    return Audience("group", chat_id, group.name or "未命名客户群", clients, qualified=mark)
+
+
+def client_of(name, profile, today):
+    """A client with the class that counts today and, when unknown, the true reason."""
+    risk = risk_of(profile, today)
+    return Client(name, risk.effective, "unmatched" if profile is None else risk.status, risk.expires)

@@ -1,9 +1,10 @@
 """The demo's library: materials of every kind, approved, general and products R1–R5."""
 import io
+import time
 
 from ..extensions import db
 from ..identity.service import grant_role
-from ..models import Material
+from ..models import ClientProfile, Material, china_today
 from . import review, samples
 from .forms import DEFAULT_DISCLAIMER, MaterialInput
 from .uploads import accept
@@ -86,3 +87,47 @@ def demo_client_with_class(world, advisor, level, today):
                 and row["risk_expires"] > today.isoformat():
             return follow["external_userid"]
     raise LookupError(f"no {level} client of {advisor} in the demo data")
+
+
+QUALIFIED_NAME, QUALIFIED_OWNER, QUALIFIED_LEVEL = "私募合格投资者群", "zhangwei", "C4"
+QUALIFIED_SIZE = 5
+
+
+def seed_qualified_group(world, today=None):
+    """A qualified group (合格投资者群) for the demo: zhangwei's clients of class C4 and above, put in a
+    group of the emulator's world, stored, and marked C4 by compliance (the mark once per group)."""
+    from ..domain.directory import store_group
+    from ..emulator.api import member_json
+    from ..emulator.changes import create_group
+    from . import qualified
+
+    today = today or china_today()
+    group = next((g for g in world.groups.values() if g.name == QUALIFIED_NAME), None)
+    if group is None:
+        members = _qualified_clients(world, today)
+        if not members:
+            return None
+        chat_id = create_group(world, {"owner": QUALIFIED_OWNER, "name": QUALIFIED_NAME, "members": members},
+                               time.time())["chat_id"]
+        group = world.group(chat_id)
+    store_group({"chat_id": group.chat_id, "name": group.name, "owner": group.owner, "create_time": group.create_time,
+                 "notice": group.notice, "admin_list": [],
+                 "member_list": [member_json(world, m, True) for m in group.members]})
+    if not qualified.history(group.chat_id):
+        qualified.mark(REVIEWER, group.chat_id, QUALIFIED_LEVEL, today)
+    return group.chat_id
+
+
+def _qualified_clients(world, today):
+    """Up to QUALIFIED_SIZE of the owner's contacts whose trading account has a valid class C4 or above."""
+    unionids = {world.external(e).unionid: e for e in world.contacts_of(QUALIFIED_OWNER) if world.external(e).unionid}
+    rows = db.session.scalars(db.select(ClientProfile).where(ClientProfile.unionid.in_(list(unionids)),
+                                                             ClientProfile.risk_level.in_(("C4", "C5")),
+                                                             ClientProfile.risk_expires >= today)
+                              .order_by(ClientProfile.account_id))
+    by_class = {"C4": [], "C5": []}
+    for row in rows:
+        by_class[row.risk_level].append(unionids[row.unionid])
+    # both classes: R4 goes into the group, R5 is blocked and leads to a one-to-one send to the C5 clients
+    picked = by_class["C5"][:2] + by_class["C4"][:QUALIFIED_SIZE - 2]
+    return list(dict.fromkeys(picked))

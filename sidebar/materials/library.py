@@ -7,13 +7,13 @@ matches (the window, the same for everyone and kept while no material changes); 
 Python's, over the window's tags, titles and levels.
 """
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 
 from .. import memo, versions
 from ..extensions import db
-from ..models import PRODUCT_LEVELS, Material, MaterialVersion, StoredFile
+from ..models import PRODUCT_LEVELS, Material, MaterialVersion, Share, StoredFile
 from .audience import audience_for
 from .media import needs_upload
 from .search import matching, narrowed
@@ -42,6 +42,8 @@ class Item:
     suitable: bool
     blockers: list
     held: str | None = None  # why sharing is switched off for now (WeCom in trouble), or None
+    alternatives: list = field(default_factory=list)  # for a blocked one: suitable versions of its category
+    sent_at: object = None  # when it last reached this chat (UTC), or None
 
 
 @dataclass
@@ -86,6 +88,15 @@ def browse(wecom, advisor, chat, query, category, kind, today):
     trouble = bool(audience) and wecom.in_trouble()
     items = [_item(audience, *rows[candidate.id], points, trouble) for candidate, points in shown
              if candidate.id in rows]
+    if audience:
+        sent = last_sent(audience, [item.material.id for item in items])
+        for item in items:
+            item.sent_at = sent.get(item.material.id)
+    blocked = [item for item in items if not item.suitable]
+    if blocked:
+        found = alternatives(audience, [item.version for item in blocked], today)
+        for item in blocked:
+            item.alternatives = found[item.version.id]
     return Library(audience, items, len(ranked) > PAGE_SIZE, query or "", category or "", kind or "")
 
 
@@ -113,7 +124,7 @@ def _ranked(audience, window):
     """(candidate, points) best first; among equal points the newest first (the window's order)."""
     tags = {f",{_folded(tag)}," for tag in audience.tags[:20]}
     topics = [_folded(topic) for topic in STAGE_TOPICS.get(audience.stage, ())] if audience.type == "contact" else []
-    fitting = [level for level in PRODUCT_LEVELS if not audience.blockers(level)]
+    fitting = [level for level in PRODUCT_LEVELS if audience.allows(level)]
 
     def points(candidate):
         """Tags the client has, a topic for their stage, a product level that fits them."""
@@ -146,12 +157,41 @@ def _valid_on(today):
 
 def _item(audience, material, version, points, trouble=False):
     """One listed material, with what the chat's clients make of it."""
-    blockers = audience.blockers(version.risk_level) if audience else []
+    allowed = audience.allows(version.risk_level) if audience else True
+    blockers = [] if allowed else audience.blockers(version.risk_level)
     held = None
     if trouble and material.kind in UPLOADED_KINDS and needs_upload(version.file, material.kind):
         held = "企业微信暂时无法访问，这个物料需要重新上传到企业微信，请稍后再发送"
-    return Item(material, version, recommended=points > 0 and not blockers, suitable=not blockers,
+    return Item(material, version, recommended=points > 0 and allowed, suitable=allowed,
                 blockers=blockers, held=held)
+
+
+def alternatives(audience, blocked, today, limit=3):
+    """{version id: up to `limit` live versions of the same category this chat may receive} for blocked versions.
+
+    One query over the categories involved; the nearest product level first (what the advisor meant to
+    send, at a level the client may have), then general material, the newest first within each.
+    """
+    categories = {version.category for version in blocked}
+    rows = db.session.scalars(
+        db.select(MaterialVersion).join(Material, Material.id == MaterialVersion.material_id)
+        .where(shareable(), *_valid_on(today), MaterialVersion.category.in_(categories))
+        .order_by(*NEWEST_FIRST).limit(RANK_WINDOW)).all()
+    fitting = sorted((v for v in rows if audience.allows(v.risk_level)),
+                     key=lambda v: -int(v.risk_level[1]) if v.risk_level else 0)
+    return {version.id: [v for v in fitting if v.category == version.category and v.material_id != version.material_id]
+            [:limit] for version in blocked}
+
+
+def last_sent(audience, material_ids):
+    """{material id: when it last reached this chat (UTC)} among material_ids, in one query."""
+    if not material_ids:
+        return {}
+    rows = db.session.execute(db.select(Share.material_id, func.max(func.coalesce(Share.result_at, Share.created_at)))
+                              .where(Share.target_type == audience.type, Share.target_id == audience.id,
+                                     Share.status == "sent", Share.material_id.in_(material_ids))
+                              .group_by(Share.material_id))
+    return dict(rows.tuples().all())
 
 
 def picture_of(material_id, today):

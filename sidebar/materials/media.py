@@ -1,4 +1,5 @@
 """WeCom media_ids for stored files: uploaded once, kept with their 3-day life, renewed when near it."""
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -8,6 +9,7 @@ from ..extensions import db
 from ..models import Material, MaterialVersion, StoredFile, WeComMedia, utcnow
 
 MEDIA_LIFE = timedelta(days=3)
+UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')  # not allowed in a file name on the client's phone or PC
 RENEW_BEFORE = timedelta(hours=6)  # a share prepared now may be confirmed by the advisor a while later
 RENEW_AHEAD = timedelta(hours=2)  # the hourly renewal looks this far ahead: one failed run loses nothing
 
@@ -28,15 +30,15 @@ def renew_expiring(wecom, storage, ahead=RENEW_AHEAD, now=None):
     """
     now = now or utcnow()
     rows = db.session.execute(
-        select(StoredFile, WeComMedia.type, MaterialVersion.file_name)
+        select(StoredFile, WeComMedia.type, MaterialVersion.title)
         .join(WeComMedia, WeComMedia.sha256 == StoredFile.sha256)
         .join(MaterialVersion, MaterialVersion.file_sha == StoredFile.sha256)
         .join(Material, (Material.id == MaterialVersion.material_id) & (Material.kind == WeComMedia.type))
         .where(Material.withdrawn_at.is_(None), MaterialVersion.status == "approved",
                WeComMedia.expires_at <= now + ahead + RENEW_BEFORE)).all()
-    due = {(stored.sha256, kind): (stored, kind, filename) for stored, kind, filename in rows}  # once a file
-    for stored, kind, filename in due.values():
-        _upload(wecom, storage, stored, kind, filename, now)
+    due = {(stored.sha256, kind): (stored, kind, title) for stored, kind, title in rows}  # once a file
+    for stored, kind, title in due.values():
+        _upload(wecom, storage, stored, kind, sent_name(title, stored), now)
     return len(due)
 
 
@@ -45,6 +47,13 @@ def _upload(wecom, storage, stored, kind, filename, now):
     media_id = wecom.upload_media(kind, filename, storage.get(stored.sha256), stored.content_type)
     _remember(stored.sha256, kind, media_id, now)
     return media_id
+
+
+def sent_name(title, stored):
+    """The name a file reaches the chat with: the material's title and the file's true extension, never
+    the name it was uploaded under (research_v3_final.pdf tells the client nothing)."""
+    name = UNSAFE_IN_NAMES.sub("", title or "").strip() or "附件"
+    return f"{name}.{stored.extension}"
 
 
 def needs_upload(stored, kind, now=None):

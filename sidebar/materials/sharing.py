@@ -15,8 +15,9 @@ from ..extensions import db
 from ..models import Material, MaterialVersion, Share, china_today, utcnow
 from ..models.materials import SHARE_RESULTS
 from ..wecom import WeComError
+from . import library
 from .audience import audience_for
-from .media import media_id_for
+from .media import media_id_for, sent_name
 
 # A prepared share's result was reported: features that sent through the share path (SOP tasks)
 # listen here, so the library knows none of them.
@@ -29,9 +30,10 @@ CLASS_WORDS = {None: "无有效测评"}
 class Blocked(Exception):
     """A compliance rule stops the share; it is recorded with this reason."""
 
-    def __init__(self, share):
+    def __init__(self, share, alternatives=()):
         super().__init__(share.reason)
         self.share = share
+        self.alternatives = list(alternatives)  # suitable versions of the same category, to send instead
 
 
 class ShareFailed(Exception):
@@ -70,7 +72,9 @@ def prepare_share(wecom, storage, advisor, material_id, target, links, today=Non
     reason = blocking_reason(material, version, audience, today)
     if reason:
         _record(share, "blocked", reason)
-        raise Blocked(share)
+        suitability = not audience.allows(version.risk_level)  # not withdrawn or out of date: others may do
+        others = library.alternatives(audience, [version], today)[version.id] if suitability else []
+        raise Blocked(share, others)
     share.token = secrets.token_urlsafe(16)
     try:
         message, follow_up = build_message(wecom, storage, version, *links(share.token), now=now)
@@ -106,18 +110,36 @@ def blocking_reason(material, version, audience, today):
         return f"该物料 {version.valid_from:%Y-%m-%d} 起才能发送"
     if version.valid_until and version.valid_until < today:
         return f"该物料已于 {version.valid_until:%Y-%m-%d} 过期，不能再发送"
-    blockers = audience.blockers(version.risk_level)
-    if not blockers:
+    if audience.allows(version.risk_level):
         return None
+    blockers = audience.blockers(version.risk_level)
     level = version.risk_level
     if audience.type == "contact":
-        known = blockers[0].level
-        if known is None:
-            return f"该客户无有效测评，只能发送通用物料，不能发送 {level} 产品物料"
-        return f"适当性不匹配：客户风险等级 {known}，不能发送 {level} 产品物料（{known} 最高可接收 R{known[1]}）"
-    names = "、".join(f"{c.name}（{c.level or CLASS_WORDS[None]}）" for c in blockers[:10])
+        return contact_reason(blockers[0], level)
+    names = "、".join(f"{c.name}（{class_words(c)}）" for c in blockers[:10])
     more = f" 等 {len(blockers)} 人" if len(blockers) > 10 else ""
     return f"群内有 {len(blockers)} 位客户不适合 {level} 产品物料：{names}{more}"
+
+
+def contact_reason(client, level):
+    """The true reason one client may not receive a product: no account, no assessment, an expired one, or
+    a class below the level (each asks for a different next step)."""
+    if client.status == "unmatched":
+        return f"该客户未匹配资金账户，无有效测评，只能发送通用物料，不能发送 {level} 产品物料"
+    if client.status == "expired":
+        return (f"该客户的风险测评已于 {client.expires:%Y-%m-%d} 过期，无有效测评；"
+                f"请先邀请客户重新测评，之前只能发送通用物料，不能发送 {level} 产品物料")
+    if client.level is None:
+        return f"该客户尚未完成风险测评，无有效测评，只能发送通用物料，不能发送 {level} 产品物料"
+    known = client.level
+    return f"适当性不匹配：客户风险等级 {known}，不能发送 {level} 产品物料（{known} 最高可接收 R{known[1]}）"
+
+
+def class_words(client):
+    """A group member's class as a block names it: C2, 测评已过期, 未测评."""
+    if client.level:
+        return client.level
+    return {"expired": "测评已过期", "missing": "未测评"}.get(client.status, CLASS_WORDS[None])
 
 
 def build_message(wecom, storage, version, link_url, cover_url, now=None):
@@ -129,7 +151,7 @@ def build_message(wecom, storage, version, link_url, cover_url, now=None):
         content = version.body + (f"\n\n{disclaimer}" if disclaimer else "")
         return {"msgtype": "text", "text": {"content": content}}, None
     if kind in MEDIA_KINDS:
-        media_id = media_id_for(wecom, storage, version.file, kind, version.file_name, now=now)
+        media_id = media_id_for(wecom, storage, version.file, kind, sent_name(version.title, version.file), now=now)
         return {"msgtype": kind, kind: {"mediaid": media_id}}, follow_up
     if kind == "link":
         desc = " ".join(filter(None, [version.summary, disclaimer]))
@@ -153,7 +175,7 @@ def _live_version(material_id):
 def _checks(audience, level):
     """What was checked, for the audit: every client's class and who blocked."""
     return {"level": level, "clients": [{"name": c.name, "class": c.level} for c in audience.clients],
-            "blockers": [c.name for c in audience.blockers(level)]}
+            "blockers": [c.name for c in audience.blockers(level)], "qualified": audience.qualified}
 
 
 def _record(share, status, reason=None):

@@ -7,7 +7,8 @@ from ..models import KIND_LABELS, china_today
 from ..params import choice_arg, text_arg
 from ..ratelimit import enforce
 from ..web import private, render
-from . import categories, library, sharing, tracking
+from . import categories, direct, library, sharing, tracking
+from . import preview as previews
 from .files import send_stored, stored_file
 from .links import share_links
 from .storage import storage
@@ -23,7 +24,17 @@ def browse():
     offered, known = categories.names()
     page = library.browse(wecom(), g.userid, request.args.get("chat") or None, text_arg("q", 50),
                           choice_arg("category", known), choice_arg("kind", KIND_LABELS), china_today())
-    return private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=offered))
+    return private(render("materials/library.html", library=page, kinds=KIND_LABELS, categories=offered,
+                          ask_again=previews.sent_recently))
+
+
+
+@bp.get("/sidebar/materials/<int:material_id>/preview")
+@login_required
+def preview(material_id):
+    """What the chat (`chat=contact:…|group:…`) would receive, with 发送; 404 for a chat or material not the advisor's."""
+    shown = previews.preview(wecom(), g.userid, material_id, request.args.get("chat"), china_today())
+    return private(render("materials/preview.html", preview=shown, kinds=KIND_LABELS))
 
 
 @bp.get("/sidebar/materials/<int:material_id>/thumb")
@@ -44,11 +55,27 @@ def share(material_id):
         prepared = sharing.prepare_share(wecom(), storage(), g.userid, material_id, request.form.get("target"),
                                          share_links)
     except sharing.Blocked as blocked:
-        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id), 403
+        return jsonify(blocked=blocked.share.reason, share_id=blocked.share.id,
+                       alternatives=[{"material_id": v.material_id, "title": v.title, "risk_level": v.risk_level}
+                                     for v in blocked.alternatives]), 403
     except sharing.ShareFailed:
         abort(503, "物料上传到企业微信失败，请稍后再试")
     return jsonify(share_id=prepared.share.id, message=prepared.message, follow_up=prepared.follow_up,
                    report_url=url_for(".report", share_id=prepared.share.id))
+
+
+@bp.post("/sidebar/materials/<int:material_id>/direct-shares")
+@login_required
+def direct_share(material_id):
+    """From a group: prepare one shareToExternalContact to the group's qualifying clients the advisor follows."""
+    try:
+        prepared = direct.prepare_direct(wecom(), storage(), g.userid, material_id, request.form.get("target"), share_links)
+    except direct.NobodyQualifies:
+        return jsonify(error="群内没有您跟进的、适合该物料的客户"), 409
+    except sharing.ShareFailed:
+        abort(503, "物料上传到企业微信失败，请稍后再试")
+    return jsonify(payload=prepared.payload, skipped=prepared.skipped,
+                   shares=[{"share_id": s.id, "report_url": url_for(".report", share_id=s.id)} for s in prepared.shares])
 
 
 @bp.post("/sidebar/shares/<int:share_id>")

@@ -8,6 +8,7 @@ from .groups import GroupSnapshot  # noqa: F401
 from .jobs import JobRun, JobState, JobWorker, TradingClosure  # noqa: F401
 from .materials import (KIND_LABELS, KINDS, PRODUCT_LEVELS, LinkOpen, Material, MaterialVersion,  # noqa: F401
                         RateLimit, Share, StoredFile, VersionEditor, WeComMedia, in_schema)
+from .qualified import QualifiedGroup  # noqa: F401
 from .sync import INBOX_STATES, CallbackInbox, CorpTag, SyncRun, SyncSeen  # noqa: F401
 from .sop import PLAN_KINDS, TASK_STATES, SopPlan, SopPlanVersion, SopReminder, SopTarget, SopTask  # noqa: F401
 from .manage import EVENT_KINDS, JourneyEvent, ScoreIndicator  # noqa: F401

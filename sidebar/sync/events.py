@@ -7,6 +7,8 @@ re-fetch that still lists the relation brings it back).
 """
 from ..domain.directory import dismiss_group, end_follows, store_contact, store_group
 from ..extensions import db
+from ..materials import qualified
+from ..models import china_today
 from ..wecom import WeComError, errors
 from .tags import refresh_corp_tags
 
@@ -77,6 +79,7 @@ def refresh_group(wecom, chat_id):
         if error.errcode != errors.GROUP_GONE:
             raise
         dismiss_group(chat_id)
+    qualified.recheck(chat_id, china_today())  # a member who joined without a matching class lifts the mark
 
 
 def _once(refreshed, key, fetch):

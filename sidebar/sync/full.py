@@ -15,8 +15,9 @@ from ..domain.directory import (assign, contact_values, dismiss_group, end_follo
                                 mobiles_of, staff_values, store_contact, store_group, store_mobiles)
 from ..domain.linking import link_profiles
 from ..extensions import db
+from ..materials import qualified
 from ..models import (ClientProfile, ContactMobile, CorpTag, ExternalContact, Follow, GroupChat, Staff, SyncRun, SyncSeen,
-                      utcnow)
+                      china_today, utcnow)
 from ..wecom import WeComError, errors
 from .departments import refresh_departments
 from .pacing import Pacer
@@ -328,6 +329,7 @@ def _refresh_group(wecom, pacer, chat_id, result):
         return
     if group.group_changed:
         result.counts["groups_changed" if known else "groups_added"] += 1
+        qualified.recheck(chat_id, china_today())  # a join the callbacks missed lifts a mark as well
 
 
 # -- finish: what WeCom did not list ---------------------------------------------------------------

@@ -78,13 +78,21 @@
       show(item, "请在企业微信聊天的侧边栏中发送", "error");
       return;
     }
+    // Sent to this chat within a day: the first tap asks, the second sends.
+    if (button.dataset.askAgain && !button.dataset.confirmed) {
+      button.dataset.confirmed = "1";
+      button.textContent = "再发一次";
+      show(item, button.dataset.askAgain, "pending");
+      return;
+    }
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
     show(item, "正在准备…", "pending");
     post(button.dataset.shareUrl, { target: button.dataset.target }).then(function (answer) {
       if (answer.status === 200) { return deliver(item, answer); }
       if (answer.status === 403 && answer.data.blocked) {
-        show(item, "已拦截：" + answer.data.blocked, "blocked");
+        var others = (answer.data.alternatives || []).map(function (alt) { return alt.title; });
+        show(item, "已拦截：" + answer.data.blocked + (others.length ? "。同类可发：" + others.join("、") : ""), "blocked");
         return null;
       }
       show(item, refusal(answer), "error");
@@ -97,8 +105,48 @@
     });
   }
 
+  // One-to-one from a group: the server picks and checks the group's clients this advisor follows and
+  // may send to; the advisor confirms one shareToExternalContact to them all; every share is reported.
+  function reportAll(shares, result) {
+    return Promise.all(shares.map(function (s) { return post(s.report_url, { result: result }); }));
+  }
+
+  function sendDirect(button) {
+    var item = button.closest(".material");
+    if (typeof ww === "undefined") {
+      show(item, "请在企业微信聊天的侧边栏中发送", "error");
+      return;
+    }
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    show(item, "正在挑选适合的客户…", "pending");
+    post(button.dataset.directUrl, { target: button.dataset.target }).then(function (answer) {
+      if (answer.status !== 200) {
+        show(item, refusal(answer), "error");
+        return null;
+      }
+      var data = answer.data;
+      var count = data.shares.length;
+      return ww.shareToExternalContact(data.payload).then(function () {
+        show(item, "已提交单独发送给 " + count + " 位客户" + (data.skipped ? "（" + data.skipped + " 位不适合，未发送）" : ""), "sent");
+        return reportAll(data.shares, "sent");
+      }, function (error) {
+        var result = resultOf(error);
+        show(item, result === "cancelled" ? "已取消发送" : "发送失败：" + errorText(error), result);
+        return reportAll(data.shares, result);
+      });
+    }).catch(function () {
+      show(item, offline(), "error");
+    }).finally(function () {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    });
+  }
+
   document.addEventListener("click", function (event) {
-    var button = event.target.closest(".share-button");
+    var button = event.target.closest(".share-button, .alt-share");  // an alternative offered beside a block
     if (button && !button.disabled) { share(button); }
+    var direct = event.target.closest(".direct-button");
+    if (direct && !direct.disabled) { sendDirect(direct); }
   });
 })();

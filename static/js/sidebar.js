@@ -138,7 +138,7 @@
       corpId: body.dataset.corpId,
       agentId: body.dataset.agentId,
       jsApiList: ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage",
-        "openExistedChatWithMsg", "openEnterpriseChat"],
+        "openExistedChatWithMsg", "openEnterpriseChat", "shareToExternalContact"],
       getConfigSignature: signatureFetcher("corp"),
       getAgentConfigSignature: signatureFetcher("agent")
     });

@@ -16,7 +16,7 @@
   var messages = document.getElementById("messages");
   var cancelBox = document.getElementById("cancel-send");
   var CHAT_APIS = ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage",
-    "openExistedChatWithMsg", "openEnterpriseChat"];
+    "openExistedChatWithMsg", "openEnterpriseChat", "shareToExternalContact"];
   var STATUS_TEXT = {pending: "JS-SDK 等待注册", ok: "agentConfig 已通过", fail: "agentConfig 失败"};
   var NO_CONTEXT = "without context of external contact";
 
@@ -83,6 +83,7 @@
       return ok("getCurExternalChat", {chatId: call.chat.slice("group:".length)});
     },
     sendChatMessage: sendChatMessage,
+    shareToExternalContact: shareToExternalContact,
     // The 工作台's buttons: the simulated client switches to that chat, as WeCom opens it.
     openExistedChatWithMsg: function (p) {
       if (!p.chatId) {
@@ -198,6 +199,70 @@
         addEntry(call.chat, {message: reply.message});
         return ok("sendChatMessage");
       });
+  }
+
+  // -- shareToExternalContact: the advisor confirms, each chosen client's chat receives the message --
+
+  // The attachments as chat messages (a link attachment is a news card in the chat).
+  function massMessages(p) {
+    var list = [];
+    if (p.text && p.text.content) {
+      list.push({msgtype: "text", text: {content: p.text.content}});
+    }
+    (p.attachments || []).forEach(function (a) {
+      if (a.msgtype === "link") {
+        list.push({msgtype: "news", news: {link: a.link.url, title: a.link.title, desc: a.link.desc || "",
+          imgUrl: a.link.imgUrl || ""}});
+      } else {
+        var m = {msgtype: a.msgtype};
+        m[a.msgtype] = a[a.msgtype];
+        list.push(m);
+      }
+    });
+    return list;
+  }
+
+  function confirmMassSend(ids, messages) {
+    var dialog = document.getElementById("mass-send");
+    document.getElementById("mass-send-count").textContent = ids.length;
+    document.getElementById("mass-send-summary").textContent = messages.map(function (m) {
+      var part = m[m.msgtype] || {};
+      return part.title || part.content || m.msgtype;
+    }).join(" + ");
+    dialog.showModal();
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function () { resolve(dialog.returnValue === "send"); }, {once: true});
+    });
+  }
+
+  function shareToExternalContact(p) {
+    var ids = [].concat(p.externalUserIds || []);
+    var messages = massMessages(p);
+    if (!ids.length || !messages.length) {
+      return fail("shareToExternalContact", "invalid args");
+    }
+    return confirmMassSend(ids, messages).then(function (confirmed) {
+      if (!confirmed) {
+        addNote(session.chat, "已取消群发（顾问未确认）", false);
+        return {err_msg: "shareToExternalContact:cancel"};
+      }
+      return Promise.all(ids.map(function (id) {
+        return Promise.all(messages.map(function (m) {
+          return postJSON(config.messagesUrl, {userid: config.userid, chat: "contact:" + id, message: m});
+        }));
+      })).then(function (replies) {
+        var refused = [].concat.apply([], replies).filter(function (r) { return !r.ok; });
+        if (refused.length) {
+          addNote(session.chat, "群发失败：" + refused[0].errmsg, true);
+          return fail("shareToExternalContact", refused[0].errmsg);
+        }
+        replies.forEach(function (list, i) {
+          list.forEach(function (r) { addEntry("contact:" + ids[i], {message: r.message}); });
+        });
+        addNote(session.chat, "已单独发送给 " + ids.length + " 位客户", false);
+        return ok("shareToExternalContact");
+      });
+    });
   }
 
   // -- the chat transcript --------------------------------------------------------------
