@@ -81,8 +81,16 @@ def send_sop_reminder(advisor, due_at):
     send(wecom(), advisor, datetime.fromisoformat(due_at))
 
 
+def send_follow_up_reminder(advisor, reminder_ids):
+    """Remind an advisor of their follow-up reminders due now (one app message)."""
+    from ..actions.reminders import send
+
+    send(wecom(), advisor, reminder_ids)
+
+
 TASKS = {
     "sop-reminder": Task(send_sop_reminder, "SOP 提醒", retries=3, delay=30),
+    "follow-up-reminder": Task(send_follow_up_reminder, "跟进提醒", retries=3, delay=30),
     "callback": Task(process_callback, "处理回调"),
     "import-tags": Task(push_imported_tags, "导入后推送画像标签", delay=60),
     "open-notice": Task(send_open_notice, "文章打开提醒", retries=5, delay=30, backoff=2),
@@ -121,10 +129,22 @@ def drain_job():
 
 
 def sop_job():
-    """SOP steps due now made tasks (sidebar/sop/tick.py)."""
+    """SOP steps due now made tasks (sidebar/sop/tick.py); follow-up reminders due now queued (the same
+    minute's tick: one periodic job for everything due by the minute)."""
     from ..sop.tick import tick
 
-    return tick().describe()
+    return f"{tick().describe()}；{follow_up_job()}"
+
+
+def follow_up_job():
+    """Follow-up reminders due now claimed once and queued, one app message per advisor (run by sop_job)."""
+    from ..actions.reminders import claim_due
+    from ..queue import enqueue
+
+    claimed = claim_due()
+    for advisor, reminder_ids in claimed.items():
+        enqueue("follow-up-reminder", advisor, reminder_ids)
+    return f"跟进提醒 {sum(map(len, claimed.values()))} 条"
 
 
 def media_job():

@@ -6,10 +6,10 @@ from flask import Blueprint, Response, abort, g, redirect, request, stream_with_
 from ..domain.access import branch_staff, roles_of, staff_names
 from ..extensions import csrf, db, wecom
 from ..identity.auth import login_required
-from ..models import KIND_LABELS, Staff, china_today
+from ..models import KIND_LABELS, SCENES, Staff, china_today
 from ..params import choice_arg, date_arg, int_arg, text_arg
 from ..web import private, render
-from . import figures, review
+from . import figures, review, scenes
 from .files import send_stored, stored_file
 from .forms import CATEGORIES, InvalidMaterial, parse_material
 from .storage import storage
@@ -141,6 +141,13 @@ def withdraw(material_id):
     return _transition(review.withdraw, material_id)
 
 
+@bp.post("/materials/<int:material_id>/scene")
+@role_required(*EDITORS)
+def set_scene(material_id):
+    """用于: the situation of a client's 下一步 this material serves (form field `scene`, empty to clear)."""
+    return _transition(scenes.set_scene, material_id, request.form.get("scene", ""))
+
+
 @bp.get("/files/<sha256>")
 @role_required(*ANYONE)
 def file(sha256):
@@ -205,7 +212,8 @@ def _material_page(item, error=None, status=200):
     people.discard(None)
     return render("console/material.html", status=status, material=item, error=error,
                   state=review.state_of(item, china_today()), stats=stats[0] if stats else None,
-                  kinds=KIND_LABELS, names=staff_names(people), may_review=review.may_review(item, g.userid))
+                  kinds=KIND_LABELS, names=staff_names(people), may_review=review.may_review(item, g.userid),
+                  scene=scenes.scene_of(item.id), scenes=SCENES)
 
 
 def _transition(action, material_id, *args):
