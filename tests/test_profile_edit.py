@@ -1,6 +1,8 @@
 """Editing a client in the sidebar: remark, description and the firm's tags written to WeCom (visible in
 the emulator's data) and stored at once; the edit_external_contact callback that follows changes nothing;
 the 客户画像 group stays the import's; only the advisor who follows the contact may edit."""
+import re
+
 import pytest
 import requests
 from sqlalchemy import func, select
@@ -66,6 +68,13 @@ def test_the_edit_reaches_wecom_and_the_panel_at_once_and_its_callback_changes_n
     assert missing.id in relation.tag_ids and carried.id not in relation.tag_ids
     expected = ("王总-已约周五", "想了解两融", {t: own_emulator.emulator.world.tag(t)[1].name for t in relation.tag_ids})
     assert local_follow(app, external_userid) == expected
+
+    # and in the simulated client, as WeCom has it now
+    page = requests.get(f"{own_emulator.url}/client", params={"userid": ADVISOR, "chat": f"contact:{external_userid}"},
+                        timeout=5).text
+    record = re.search(r'<dl class="world-record".*?</dl>', page, re.S).group(0)
+    assert '<dd data-field="remark">王总-已约周五</dd>' in record and missing.name in record
+    assert carried.name not in record
 
     # the remark's edit_external_contact callback is processed, and again: the same state
     assert eventually(lambda: _done_callbacks(app) >= 1, timeout=10)
