@@ -32,13 +32,12 @@ def follow_up_reminders():
 @login_required
 def add_reminder(external_userid):
     """A follow-up reminder (`at`: ISO datetime, China time without an offset; `text`)."""
+    _own(external_userid)  # authorised before anything else of the request is read
     error, added = None, None
     try:
         added = reminders.add(wecom(), g.userid, external_userid, request.form.get("at"), request.form.get("text"))
     except InvalidInput as invalid:
         error = str(invalid)
-    except NotAllowed:
-        abort(403, READ_ONLY)
     if not wants_fragment():
         return _back_to(external_userid, error)
     return private(render("actions/remind.html", status=422 if error else 200, external_userid=external_userid,
@@ -101,7 +100,7 @@ def edit_profile(external_userid):
 @login_required
 def link_mobile(external_userid):
     """Note the mobile a prospect gives (field `mobile`) in WeCom and match their trading account."""
-    _own(external_userid)
+    _own(external_userid)  # authorised before anything else of the request is read
     try:
         linked = profile.link_mobile(wecom(), g.userid, external_userid, request.form.get("mobile"))
     except InvalidInput as invalid:
