@@ -147,3 +147,18 @@ def test_a_wecom_outage_saves_nothing_and_says_so(live_app, own_emulator, edit):
         requests.post(f"{own_emulator.url}/_admin/faults", json={"down": False}, timeout=5)
     assert answer.status_code == 503 and "没有保存" in answer.get_data(as_text=True)
     assert local_follow(app, relation.external_userid) == stored
+
+
+def test_before_the_first_sync_the_form_fills_the_tag_mirror_from_wecom_once(live_app, own_emulator, edit):
+    from sidebar.models import CorpTag
+
+    advisor, relation, missing, _ = edit
+    app = live_app.flask_app
+    with app.app_context():
+        db.session.execute(CorpTag.__table__.delete())
+        db.session.commit()
+    before = wecom_calls(own_emulator, "/cgi-bin/externalcontact/get_corp_tag_list")
+    for _ in range(2):
+        form = advisor.get(f"/sidebar/contacts/{relation.external_userid}/profile").get_data(as_text=True)
+        assert f'value="{missing.id}"' in form and missing.name in form
+    assert wecom_calls(own_emulator, "/cgi-bin/externalcontact/get_corp_tag_list") == before + 1

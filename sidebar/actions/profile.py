@@ -13,6 +13,7 @@ from ..domain.facts import PROFILE_GROUP
 from ..domain.linking import link_profiles, normalise_mobile
 from ..extensions import db
 from ..models import ContactMobile, CorpTag
+from ..sync.tags import refresh_corp_tags
 from ..wecom import WeComError
 from .service import InvalidInput, own_follow
 
@@ -30,8 +31,16 @@ class Edit:
     remove_tag: tuple = ()
 
 
-def firm_tags():
-    """The corp tags an advisor may set, by group (never 客户画像), in WeCom's order: [(group, [CorpTag])]."""
+def firm_tags(wecom):
+    """The corp tags an advisor may set, by group (never 客户画像), in WeCom's order: [(group, [CorpTag])].
+
+    Read from the local mirror; a mirror never filled yet (before the first sync) is filled from WeCom once.
+    """
+    if db.session.scalar(select(CorpTag.tag_id).limit(1)) is None:
+        try:
+            refresh_corp_tags(wecom)
+        except WeComError:
+            db.session.rollback()  # the form then offers no tags; remark and description still work
     rows = db.session.scalars(select(CorpTag).where(CorpTag.group_name != PROFILE_GROUP)
                               .order_by(CorpTag.group_order, CorpTag.group_id, CorpTag.sort_order, CorpTag.name)).all()
     groups = {}

@@ -75,7 +75,7 @@ def _on_reminder(action, reminder_id, *args):
 def profile_form(external_userid):
     """The form editing remark, description and the firm's tags."""
     follow = _own(external_userid)
-    return private(render("actions/profile.html", follow=follow, groups=profile.firm_tags()))
+    return private(render("actions/profile.html", follow=follow, groups=profile.firm_tags(wecom())))
 
 
 @bp.post("/contacts/<external_userid>/profile")
@@ -122,7 +122,7 @@ def _own(external_userid):
 
 def _form_again(follow, error, status):
     """The edit form with the reason it was not saved (what was typed is not kept: WeCom has the truth)."""
-    return private(render("actions/profile.html", status=status, follow=follow, groups=profile.firm_tags(),
+    return private(render("actions/profile.html", status=status, follow=follow, groups=profile.firm_tags(wecom()),
                           error=error))
 
 
