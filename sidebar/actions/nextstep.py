@@ -36,7 +36,7 @@ def next_steps(panel, today):
     """The steps for a client panel (insight.contact.ClientPanel), most urgent first, at most two."""
     steps = situations(panel.follow, panel.profile, panel.risk, panel.dormant, today)[:SHOWN]
     chosen = scene_materials({step.scene for step in steps}, panel.risk.effective, today)
-    for step in steps:  # two situations may ask for one scene (expired, then expiring): one step each
+    for step in steps:
         step.material, step.version = chosen.get(step.scene, (None, None))
     return steps
 
