@@ -120,6 +120,16 @@ def test_a_managers_read_only_view_has_no_next_step_nor_edit(library_app):
     html = panel_html(library_app, "wmNEXTxOpenedNF1", userid="zhouqiang")
     assert "负责人只读" in html
     assert next_steps(html) == [] and "编辑备注与标签" not in html and "提醒我跟进" not in html
+    manager = signed_in(library_app, "zhouqiang")
+    for path, data in (("reminders", {"at": "2030-01-01T10:00", "text": "回访"}), ("profile", {"remark": "改"}),
+                       ("mobiles", {"mobile": "13800001111"})):
+        answer = manager.post(f"/sidebar/contacts/wmNEXTxOpenedNF1/{path}", data=data,
+                              headers={"X-CSRFToken": manager.csrf})
+        assert answer.status_code == 403, path
+    assert manager.get("/sidebar/contacts/wmNEXTxOpenedNF1/profile").status_code == 403
+    with library_app.app_context():
+        follow = db.session.scalar(select(Follow).filter_by(external_userid="wmNEXTxOpenedNF1"))
+        assert follow.remark != "改" and follow.remark_mobiles == []
 
 
 def test_the_library_says_why_it_recommends_a_material(library_app):
