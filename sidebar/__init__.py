@@ -51,6 +51,7 @@ def _init_extensions(app):
 
 def _register_blueprints(app):
     """One blueprint per feature."""
+    from .actions.views import bp as actions_bp
     from .health import bp as health_bp
     from .identity.views import bp as identity_bp
     from .insight.views import bp as insight_bp
@@ -67,7 +68,8 @@ def _register_blueprints(app):
     from .sync.views import bp as sync_bp
 
     for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp,
-                      sop_bp, sop_console_bp, sop_mass_bp, manage_activity_bp, manage_bp, qualified_console_bp):
+                      sop_bp, sop_console_bp, sop_mass_bp, manage_activity_bp, manage_bp, qualified_console_bp,
+                      actions_bp):
         app.register_blueprint(blueprint)
 
 

@@ -471,6 +471,28 @@ def mark_tag(state, call):
     return {}
 
 
+@endpoint("externalcontact/remark", method="POST")
+def remark(state, call):
+    """Change a member's remark, description or remark mobiles of a contact; the fields sent are replaced.
+
+    Unlike mark_tag, WeCom may follow it with an edit_external_contact callback (wecom.md §5): sent here.
+    """
+    body = call.body
+    if not body.get("userid") or not body.get("external_userid"):
+        raise ApiError(40058)
+    changes = {name: body[name] for name in ("remark", "description", "remark_mobiles") if name in body}
+    if not all(isinstance(changes.get(name, ""), str) for name in ("remark", "description")) \
+            or not isinstance(changes.get("remark_mobiles", []), list):
+        raise ApiError(40058)
+    if len(changes.get("remark", "")) > 20 or len(changes.get("description", "")) > 150 \
+            or len(changes.get("remark_mobiles", [])) > 5:
+        raise ApiError(40058)
+    state.world.follow(body["userid"], body["external_userid"])  # 84061 when there is no such relation
+    if changes:
+        state.world.edit_follow(body["userid"], body["external_userid"], **changes)
+    return {}
+
+
 # -- media and messages ------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ def show():
         chats = chats_of(state.world, user.userid, state.now())
         departments = [state.world.departments[d].name for d in user.department]
         current = choose_chat(chats, request.args.get("chat"))
-        tools = world_tools(state.world, current)
+        tools = world_tools(state.world, current, user.userid)
     html = render_template("emulator/client.html", state=state, advisors=advisors, user=user,
                            chats=chats, current=current, departments=departments, contact_counts=contact_counts,
                            tools=tools, notice=request.args.get("notice", "")[:500])
@@ -40,8 +40,9 @@ def show():
     return response
 
 
-def world_tools(world, chat):
-    """What the "模拟变更" panel offers for this chat: corp tags for a contact, members for a group."""
+def world_tools(world, chat, userid=None):
+    """What the "模拟变更" panel offers for this chat: corp tags for a contact, members for a group; and
+    the contact as WeCom now has it for this advisor (what the sidebar wrote through the API shows here)."""
     kind, _, object_id = chat.key.partition(":")
     tags = [(tag.id, f"{group.name} · {tag.name}") for group in world.tag_groups.values() for tag in group.tags]
     if kind == "group" and object_id in world.groups:
@@ -49,7 +50,12 @@ def world_tools(world, chat):
         externals = [(m.userid, world.display_name(m.userid)) for m in group.members if m.type == 2]
         return {"kind": "group", "chat_id": object_id, "externals": externals[-30:], "notice": group.notice}
     if kind == "contact":
-        return {"kind": "contact", "external_userid": object_id, "tags": tags}
+        relation = world.follows.get((userid, object_id))
+        names = dict(tags)
+        record = relation and {"remark": relation.remark, "description": relation.description,
+                               "mobiles": list(relation.remark_mobiles),
+                               "tags": [names.get(tag_id, tag_id) for tag_id in relation.tag_ids]}
+        return {"kind": "contact", "external_userid": object_id, "tags": tags, "record": record}
     return {"kind": "workbench"}
 
 

@@ -89,8 +89,16 @@ def _today_link():
     return base + current_app.url_map.bind("sidebar").build("sop.today") if base else None
 
 
+def send_follow_up_reminder(advisor, reminder_ids):
+    """Remind an advisor of their follow-up reminders due now (one app message)."""
+    from ..actions.reminders import send
+
+    send(wecom(), advisor, reminder_ids)
+
+
 TASKS = {
     "sop-reminder": Task(send_sop_reminder, "SOP 提醒", retries=3, delay=30),
+    "follow-up-reminder": Task(send_follow_up_reminder, "跟进提醒", retries=3, delay=30),
     "callback": Task(process_callback, "处理回调"),
     "import-tags": Task(push_imported_tags, "导入后推送画像标签", delay=60),
     "open-notice": Task(send_open_notice, "文章打开提醒", retries=5, delay=30, backoff=2),
@@ -129,14 +137,28 @@ def drain_job():
 
 
 def sop_job():
-    """SOP steps due now made tasks (sidebar/sop/tick.py); mass sends' results read (sidebar/sop/masssend.py)."""
+    """SOP steps due now made tasks (sidebar/sop/tick.py); mass sends' results read (sidebar/sop/masssend.py);
+    follow-up reminders due now queued (one periodic job for everything due by the minute)."""
     from ..sop.masssend import poll
     from ..sop.tick import tick
 
-    ticked, polled = tick(), poll(wecom())
-    if ticked.idle and not polled.checked:
+    ticked, polled, reminded = tick(), poll(wecom()), follow_up_job()
+    if ticked.idle and not polled.checked and not reminded:
         return None  # recorded as one idle run (runs.finish_idle), not a row a minute
-    return f"{ticked.describe()}；{polled.describe()}" if polled.checked else ticked.describe()
+    said = [ticked.describe(), *([polled.describe()] if polled.checked else []),
+            *([f"跟进提醒 {reminded} 条"] if reminded else [])]
+    return "；".join(said)
+
+
+def follow_up_job():
+    """Follow-up reminders due now claimed once and queued, one app message per advisor; how many."""
+    from ..actions.reminders import claim_due
+    from ..queue import enqueue
+
+    claimed = claim_due()
+    for advisor, reminder_ids in claimed.items():
+        enqueue("follow-up-reminder", advisor, reminder_ids)
+    return sum(map(len, claimed.values()))
 
 
 def activity_job():

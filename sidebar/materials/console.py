@@ -4,10 +4,10 @@ from flask import Blueprint, Response, abort, g, redirect, request, stream_with_
 from ..domain.access import advisors_managed_by, staff_names
 from ..extensions import csrf
 from ..identity.auth import ROLE_LABELS, role_required
-from ..models import KIND_LABELS, china_today
+from ..models import KIND_LABELS, SCENES, china_today
 from ..params import choice_arg, date_arg, date_range_arg, int_arg, text_arg
 from ..web import private, render
-from . import categories, figures, review
+from . import categories, figures, review, scenes
 from .files import send_stored, stored_file
 from .forms import InvalidMaterial, parse_material, parse_materials
 from .received import received_of
@@ -131,6 +131,13 @@ def reject(material_id):
 def withdraw(material_id):
     """Take a live material out of the library."""
     return _transition(review.withdraw, material_id)
+
+
+@bp.post("/materials/<int:material_id>/scene")
+@role_required(*EDITORS)
+def set_scene(material_id):
+    """用于: the situation of a client's 下一步 this material serves (form field `scene`, empty to clear)."""
+    return _transition(scenes.set_scene, material_id, request.form.get("scene", ""))
 
 
 @bp.get("/files/<sha256>")
@@ -261,7 +268,8 @@ def _material_page(item, error=None, status=200):
     people.discard(None)
     return render("console/material.html", status=status, material=item, error=error,
                   state=review.state_of(item, china_today()), stats=stats[0] if stats else None,
-                  kinds=KIND_LABELS, names=staff_names(people), may_review=review.may_review(item, g.userid))
+                  kinds=KIND_LABELS, names=staff_names(people), may_review=review.may_review(item, g.userid),
+                  scene=scenes.scene_of(item.id), scenes=SCENES)
 
 
 def _transition(action, material_id, *args):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_
 
 from .. import memo, versions
+from ..domain.facts import STAGE_LABELS
 from ..extensions import db
 from ..models import PRODUCT_LEVELS, Material, MaterialVersion, Share, StoredFile
 from .audience import audience_for
@@ -44,6 +45,7 @@ class Item:
     held: str | None = None  # why sharing is switched off for now (WeCom in trouble), or None
     alternatives: list = field(default_factory=list)  # for a blocked one: suitable versions of its category
     sent_at: object = None  # when it last reached this chat (UTC), or None
+    reason: str = ""  # why it is recommended for this chat (the score's terms in words)
 
 
 @dataclass
@@ -86,8 +88,8 @@ def browse(wecom, advisor, chat, query, category, kind, today):
         .where(MaterialVersion.id.in_([candidate.id for candidate, _ in shown]), shareable(by_id=True),
                *_valid_on(today)))}
     trouble = bool(audience) and wecom.in_trouble()
-    items = [_item(audience, *rows[candidate.id], points, trouble) for candidate, points in shown
-             if candidate.id in rows]
+    items = [_item(audience, *rows[candidate.id], points, trouble, why(audience, candidate) if points > 0 else "")
+             for candidate, points in shown if candidate.id in rows]
     if audience:
         sent = last_sent(audience, [item.material.id for item in items])
         for item in items:
@@ -135,6 +137,23 @@ def _ranked(audience, window):
     return sorted(((candidate, points(candidate)) for candidate in window), key=lambda pair: -pair[1])
 
 
+def why(audience, candidate):
+    """The reason line of a recommended material: the terms of the score it earned, in words."""
+    reasons = []
+    matched = [tag for tag in audience.tags[:20] if f",{_folded(tag)}," in candidate.tags]
+    if matched:
+        reasons.append("客户标签 " + "、".join(matched))
+    if audience.type == "contact":
+        topics = [t for t in STAGE_TOPICS.get(audience.stage, ()) if _folded(t) in candidate.tags + candidate.title]
+        if topics:
+            stage = STAGE_LABELS.get(audience.stage, "未开户") if audience.stage else "未开户"
+            reasons.append(f"{stage}客户下一步：{'、'.join(topics)}")
+    fitting = [level for level in PRODUCT_LEVELS if not audience.blockers(level)]
+    if audience.clients and candidate.risk_level and fitting and candidate.risk_level == fitting[-1]:
+        reasons.append(f"{candidate.risk_level} 产品正合客户风险等级")
+    return "；".join(reasons)
+
+
 def _risk_points(audience, fitting, level):
     """Products at the clients' class score most, lower levels a little, unsuitable ones sink."""
     if not audience.clients or level is None:  # a group of prospects only, or no product level: nothing to fit
@@ -155,7 +174,7 @@ def _valid_on(today):
             or_(MaterialVersion.valid_until.is_(None), MaterialVersion.valid_until >= today))
 
 
-def _item(audience, material, version, points, trouble=False):
+def _item(audience, material, version, points, trouble=False, reason=""):
     """One listed material, with what the chat's clients make of it."""
     allowed = audience.allows(version.risk_level) if audience else True
     blockers = [] if allowed else audience.blockers(version.risk_level)
@@ -163,7 +182,7 @@ def _item(audience, material, version, points, trouble=False):
     if trouble and material.kind in UPLOADED_KINDS and needs_upload(version.file, material.kind):
         held = "企业微信暂时无法访问，这个物料需要重新上传到企业微信，请稍后再发送"
     return Item(material, version, recommended=points > 0 and allowed, suitable=allowed,
-                blockers=blockers, held=held)
+                blockers=blockers, held=held, reason=reason)
 
 
 def alternatives(audience, blocked, today, limit=3):

@@ -14,3 +14,4 @@ from .sop import PLAN_KINDS, TASK_STATES, SopPlan, SopPlanVersion, SopReminder, 
 from .manage import EVENT_KINDS, JourneyEvent, ScoreIndicator  # noqa: F401
 from .org import AdvisorActivity, Department, GroupActivity  # noqa: F401
 from .masssend import MASS_STATES, SopMassSend  # noqa: F401
+from .actions import REMINDER_STATES, SCENES, FollowUpReminder, MaterialScene  # noqa: F401

@@ -216,6 +216,11 @@ class WeComClient:
                   json={"userid": userid, "external_userid": external_userid,
                         "add_tag": list(add), "remove_tag": list(remove)})
 
+    def remark(self, userid, external_userid, **fields):
+        """Change remark, description or remark_mobiles of one member's relation to a contact (only those given)."""
+        self.call("POST", "/cgi-bin/externalcontact/remark",
+                  json={"userid": userid, "external_userid": external_userid, **fields})
+
     def upload_media(self, kind, filename, data, content_type):
         """Temporary media (image, video or file) -> its media_id, which WeCom keeps for 3 days."""
         answer = self.call("POST", "/cgi-bin/media/upload", {"type": kind},
