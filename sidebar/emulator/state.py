@@ -120,6 +120,7 @@ class EmulatorState:
     recorder: Recorder = field(default_factory=Recorder)
     media: MediaStore = field(default_factory=MediaStore)
     callbacks: CallbackSender | None = None  # set by create_emulator, which knows the corp
+    acquisition: object = None  # acquisition.Desk: contact-me and join codes, WelcomeCodes
 
     @property
     def lock(self):

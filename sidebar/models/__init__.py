@@ -9,3 +9,4 @@ from .materials import (KIND_LABELS, KINDS, PRODUCT_LEVELS, LinkOpen, Material, 
                         RateLimit, Share, StoredFile, VersionEditor, WeComMedia, in_schema)
 from .sync import INBOX_STATES, CallbackInbox, CorpTag, SyncRun, SyncSeen  # noqa: F401
 from .sop import PLAN_KINDS, TASK_STATES, SopPlan, SopPlanVersion, SopReminder, SopTarget, SopTask  # noqa: F401
+from .acquisition import CHANNEL_KINDS, WELCOME_STATES, Channel, ChannelArrival  # noqa: F401
