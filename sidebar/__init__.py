@@ -51,6 +51,7 @@ def _init_extensions(app):
 
 def _register_blueprints(app):
     """One blueprint per feature."""
+    from .acquisition.console import bp as channels_bp
     from .health import bp as health_bp
     from .identity.views import bp as identity_bp
     from .insight.views import bp as insight_bp
@@ -63,7 +64,7 @@ def _register_blueprints(app):
     from .sync.views import bp as sync_bp
 
     for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp,
-                      sop_bp, sop_console_bp):
+                      sop_bp, sop_console_bp, channels_bp):
         app.register_blueprint(blueprint)
 
 
