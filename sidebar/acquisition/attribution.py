@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Channel, ChannelArrival, GroupMember, china_day
+from ..models import Channel, ChannelArrival, china_day
 
 UNKNOWN = "其他来源"
 
@@ -32,16 +32,17 @@ def source_of(external_userid):
     return Source(name, china_day(arrived), [(n, china_day(a)) for n, a in later])
 
 
-def composition(chat_id):
-    """[(channel name or 其他来源, members)] of a group's present external members, largest first."""
-    members = db.session.scalars(select(GroupMember.member_id).where(
-        GroupMember.chat_id == chat_id, GroupMember.type == 2, GroupMember.left_at.is_(None))).all()
-    if not members:
+def channel_mix(member_ids):
+    """[(channel name or 其他来源, members)] of a group's external members, largest first, in one query; []
+    when no channel brought any of them."""
+    if not member_ids:
         return []
     firsts = {}
     for member_id, name in db.session.execute(select(ChannelArrival.external_userid, Channel.name).join(
-            Channel, Channel.id == ChannelArrival.channel_id).where(ChannelArrival.external_userid.in_(members))
+            Channel, Channel.id == ChannelArrival.channel_id).where(ChannelArrival.external_userid.in_(member_ids))
             .order_by(ChannelArrival.arrived_at, ChannelArrival.id)).tuples():
         firsts.setdefault(member_id, name)
-    counts = Counter(firsts.get(m, UNKNOWN) for m in members)
+    if not firsts:
+        return []
+    counts = Counter(firsts.get(m, UNKNOWN) for m in member_ids)
     return sorted(counts.items(), key=lambda item: (item[0] == UNKNOWN, -item[1], item[0]))
