@@ -31,6 +31,7 @@ def _callback_settings(app):
 
 def prepare_demo(app):
     """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator)."""
+    from .acquisition.demo import seed_acquisition
     from .demo_data import demo_profiles, group_history, prospect_profiles
     from .insight.snapshot import backfill
     from .materials.demo import seed_materials
@@ -48,6 +49,7 @@ def prepare_demo(app):
         backfill(group_history(world, rows))  # 90 days of group snapshots; the showroom grows ×5 / ×15
         seed_materials(storage())  # console roles and an approved library, products R1–R5
         seed_sop(world)  # the showroom story's SOP plans, 90 days of their history, a task due now
+        seed_acquisition(world, emulator, app.config["WECOM_API_BASE"], storage())  # channels, 90 days of arrivals
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 

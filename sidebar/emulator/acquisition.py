@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from .admin import bad_request, is_int, json_body
 from .api import ApiError, endpoint
 from .changes import APP_PROCESSING_SECONDS, WAIT_SECONDS
-from .state import current_state
+from .state import EXTENSION, current_state
 from .world import External, Follow, Group, Member, WorldError
 
 bp = Blueprint("acquisition", __name__)
@@ -356,3 +356,19 @@ def scan_from_page():
     else:
         back = {"userid": state.world.group(result["chat_id"]).owner, "chat": f"group:{result['chat_id']}"}
     return redirect(url_for("client.show") + "?" + urlencode(back), 303)
+
+
+# -- the demo: codes the app's database already holds, in a freshly seeded emulator -------------------
+
+def restore_codes(app, codes):
+    """Register codes again ([(config_id, kind, settings, {chat_id: [member ids who came through it]})]) and
+    give those members the code's state, as WeCom keeps both across the demo's restarts."""
+    state = app.extensions[EXTENSION]
+    with state.lock:
+        for config_id, kind, settings, joined in codes:
+            _desk(state).ways[config_id] = Way(config_id, kind, dict(settings))
+            for chat_id, member_ids in joined.items():
+                group = state.world.groups.get(chat_id)
+                for member in group.members if group else ():
+                    if member.userid in member_ids:
+                        member.state = settings["state"]
