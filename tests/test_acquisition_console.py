@@ -93,3 +93,19 @@ def test_only_operators_write_channels(acq_app):
     answer = reader.post("/console/channels", data={"csrf_token": reader.csrf, "name": "x", "kind": "contact",
                                                     "userids": ["zhangwei"]})
     assert answer.status_code == 403
+
+
+def test_a_channel_is_not_stored_when_wecom_cannot_make_its_code(acq_app, emulator):
+    from sidebar.extensions import db
+    from sidebar.models import Channel
+
+    operator = signed_in(acq_app, OPERATOR)
+    requests.post(f"{emulator.url}/_admin/faults", json={"down": True}, timeout=5).raise_for_status()
+    try:
+        answer = operator.post("/console/channels", data={"csrf_token": operator.csrf, "name": "抖音直播",
+                                                          "kind": "contact", "userids": ["zhangwei"]})
+    finally:
+        requests.post(f"{emulator.url}/_admin/faults", json={"down": False}, timeout=5)
+    assert answer.status_code == 503
+    with acq_app.app_context():
+        assert db.session.query(Channel).count() == 0

@@ -4,6 +4,7 @@ A channel's `state` is a short random code WeCom hands back with every arrival; 
 arrival is always attributed to the channel whose code was scanned, retired or not.
 """
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -58,7 +59,7 @@ def create_channel(wecom, author, data):
     _check(data)
     channel = Channel(name=data.name, kind=data.kind, state="qd" + secrets.token_hex(4), userids=data.userids,
                       chat_ids=data.chat_ids, tag_ids=data.tag_ids, welcome_id=data.welcome_id, created_by=author)
-    with _wecom_errors():
+    with _asking_wecom():
         if data.kind == "contact":
             channel.config_id, channel.qr_code = wecom.add_contact_way(data.userids, channel.state, data.name)
         else:
@@ -76,7 +77,7 @@ def update_channel(wecom, channel_id, data):
         raise InvalidInput("渠道已停用，不能修改")
     data.kind = channel.kind
     _check(data)
-    with _wecom_errors():
+    with _asking_wecom():
         if channel.kind == "contact":
             wecom.update_contact_way(channel.config_id, data.userids, channel.state, data.name)
         else:
@@ -92,7 +93,7 @@ def retire_channel(wecom, channel_id, userid):
     channel = get_channel(channel_id)
     if not channel.active:
         return channel
-    with _wecom_errors():
+    with _asking_wecom():
         if channel.kind == "contact":
             wecom.del_contact_way(channel.config_id)
         else:
@@ -114,20 +115,17 @@ def fetch_qr(wecom, channel):
     return True
 
 
-class _wecom_errors:
+@contextmanager
+def _asking_wecom():
     """WeCom unreachable: Unavailable (503); WeCom refusing: InvalidInput naming its errcode."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if isinstance(error, WeComUnavailable):
-            db.session.rollback()
-            raise Unavailable(str(error)) from None
-        if isinstance(error, WeComError):
-            db.session.rollback()
-            raise InvalidInput(f"企业微信拒绝了这个渠道（错误码 {error.errcode}）") from None
-        return False
+    try:
+        yield
+    except WeComUnavailable as error:
+        db.session.rollback()
+        raise Unavailable(str(error)) from None
+    except WeComError as error:
+        db.session.rollback()
+        raise InvalidInput(f"企业微信拒绝了这个渠道（错误码 {error.errcode}）") from None
 
 
 # -- what the form may name ------------------------------------------------------------------------
