@@ -9,6 +9,7 @@ channel's code sends nothing and tags no one, and the arrival is still recorded.
 from sqlalchemy import select
 
 from ..database import upsert
+from ..domain.directory import store_contact
 from ..extensions import db
 from ..models import (Channel, ChannelArrival, CorpTag, Follow, GroupChat, Material, SopPlan, SopTarget, from_epoch,
                       utcnow)
@@ -32,6 +33,7 @@ def send_welcome(wecom, fields):
     if channel is None or not is_channel_add(fields):
         return None
     arrival = _arrival_of_add(channel, fields)
+    db.session.commit()  # no write transaction is held across the call to WeCom (its token cache writes too)
     if arrival.welcome != "pending":
         return arrival.welcome  # a repeat of the task: the code is good once anyway
     code = _text(fields, "WelcomeCode")
@@ -56,11 +58,12 @@ def record_add(wecom, fields):
     arrival = _arrival_of_add(channel, fields)
     if not channel.active and arrival.welcome == "pending":
         arrival.welcome = "retired"
+    db.session.commit()  # before mark_tag: no write transaction held across a call to WeCom
     if channel.active and channel.tag_ids and not arrival.tagged:
         wecom.mark_tag(arrival.userid, arrival.external_userid, add=channel.tag_ids)  # a failure: the task retries
-        _tag_locally(arrival.userid, arrival.external_userid, channel.tag_ids)
         arrival.tagged = True
-    db.session.commit()
+        db.session.commit()
+        _show_tags(wecom, arrival.userid, arrival.external_userid, channel.tag_ids)
     return arrival
 
 
@@ -153,8 +156,18 @@ def welcome_payload(material_id):
     return "", [{"msgtype": "link", "link": link}]
 
 
+def _show_tags(wecom, userid, external_userid, tag_ids):
+    """mark_tag sends no callback: re-fetch the contact (tags with their names), else patch our copy."""
+    try:
+        store_contact(wecom.get_external_contact(external_userid))
+    except WeComError:
+        db.session.rollback()
+        _tag_locally(userid, external_userid, tag_ids)
+        db.session.commit()
+
+
 def _tag_locally(userid, external_userid, tag_ids):
-    """mark_tag sends no callback: put the tags on our copy of the relation now."""
+    """Put the tags we know by name on our copy of the relation."""
     follow = db.session.scalar(select(Follow).where(Follow.userid == userid, Follow.external_userid == external_userid))
     if follow is None:
         return
