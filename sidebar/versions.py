@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .database import upsert
 from .extensions import db
-from .models import (ChannelArrival, ClientProfile, DataVersion, Follow, GroupChat, GroupMember, GroupSnapshot, Material,
-                     MaterialVersion, Role, Staff)
+from .models import (ChannelArrival, ClientProfile, DataVersion, Follow, GroupChat, GroupMember, GroupSnapshot,
+                     Material, MaterialVersion, Role, Staff)
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,8 @@ def prepare(app):
 def tag_ids(app, *names):
     """Corp tag ids by tag name (the synced mirror)."""
     with app.app_context():
-        found = dict(db.session.execute(select(CorpTag.name, CorpTag.tag_id).where(CorpTag.name.in_(names))).tuples().all())
+        rows = db.session.execute(select(CorpTag.name, CorpTag.tag_id).where(CorpTag.name.in_(names)))
+        found = dict(rows.tuples().all())
     return [found[name] for name in names]
 
 

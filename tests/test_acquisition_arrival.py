@@ -20,6 +20,11 @@ def hold(emulator, on=True):
         requests.post(f"{emulator.url}/_admin/callback/release", json={}, timeout=15).raise_for_status()
 
 
+def with_welcome(app, external_userid, outcome):
+    """The contact's arrivals whose welcome came to outcome."""
+    return [a for a in arrivals(app, external_userid=external_userid) if a["welcome"] == outcome]
+
+
 def welcome_calls(emulator):
     """How many times the app called send_welcome_msg."""
     counts = requests.get(f"{emulator.url}/_admin/calls", timeout=5).json()["counts"]
@@ -38,8 +43,8 @@ def test_a_prospect_scans_the_live_stream_code_gets_the_welcome_and_the_sidebar_
     sent = eventually(lambda: [w for w in welcomes(own_emulator) if w["chat"] == f"contact:{external_userid}"], 10)
     assert sent, "no welcome"
     assert time.monotonic() - started < 10 and sent[0]["text"] == WELCOME_TEXT and sent[0]["userid"] == "zhangwei"
-    chat = requests.get(f"{own_emulator.url}/client", params={"userid": "zhangwei", "chat": f"contact:{external_userid}"},
-                        timeout=5).text
+    chat = requests.get(f"{own_emulator.url}/client", timeout=5,
+                        params={"userid": "zhangwei", "chat": f"contact:{external_userid}"}).text
     assert WELCOME_TEXT in chat  # the simulated client shows it in the chat
 
     assert eventually(lambda: [a for a in arrivals(app, external_userid=external_userid) if a["tagged"]], 10)
@@ -60,7 +65,7 @@ def test_a_welcome_later_than_20_seconds_is_recorded_and_not_retried(live_app, o
     external_userid = scan(own_emulator, config_id, wait=False)["result"]["external_userid"]
     requests.post(f"{own_emulator.url}/_admin/clock", json={"advance": 25}, timeout=5).raise_for_status()
     hold(own_emulator, on=False)
-    assert eventually(lambda: [a for a in arrivals(app, external_userid=external_userid) if a["welcome"] == "late"], 10)
+    assert eventually(lambda: with_welcome(app, external_userid, "late"), 10)
     time.sleep(1.5)
     assert welcome_calls(own_emulator) == 1 and not welcomes(own_emulator)
 
@@ -76,7 +81,7 @@ def test_a_welcome_someone_else_sent_first_is_recorded_as_taken(live_app, own_em
     with app.app_context():
         wecom().send_welcome_msg(code, "另一个应用的欢迎语")
     hold(own_emulator, on=False)
-    assert eventually(lambda: [a for a in arrivals(app, external_userid=external_userid) if a["welcome"] == "taken"], 10)
+    assert eventually(lambda: with_welcome(app, external_userid, "taken"), 10)
     assert [w["text"] for w in welcomes(own_emulator)] == ["另一个应用的欢迎语"]
 
 
@@ -86,7 +91,7 @@ def test_a_second_arrival_is_recorded_and_the_first_channel_kept(live_app, own_e
     _, first_code, _ = make_channel(app, "抖音直播", userids=["zhangwei"], welcome=welcome)
     _, second_code, _ = make_channel(app, "投教讲座", userids=["lina"], welcome=welcome)
     external_userid = scan(own_emulator, first_code, name="钱多多")["result"]["external_userid"]
-    assert eventually(lambda: len([a for a in arrivals(app, external_userid=external_userid) if a["welcome"] != "pending"]) == 1, 10)
+    assert eventually(lambda: with_welcome(app, external_userid, "sent"), 10)
     scan(own_emulator, second_code, external_userid=external_userid)
     rows = eventually(lambda: (lambda r: r if len(r) == 2 and all(a["welcome"] == "sent" for a in r) else None)(
         arrivals(app, external_userid=external_userid)), 10)
@@ -109,7 +114,7 @@ def test_a_retired_channels_code_brings_no_welcome_and_no_tags(live_app, own_emu
     with app.app_context():
         retire_channel(wecom(), channel_id, "zhaomin")
     hold(own_emulator, on=False)
-    rows = eventually(lambda: [a for a in arrivals(app, external_userid=external_userid) if a["welcome"] == "retired"], 10)
+    rows = eventually(lambda: with_welcome(app, external_userid, "retired"), 10)
     time.sleep(1.5)  # the callback's own processing too
     assert rows and not arrivals(app, external_userid=external_userid)[0]["tagged"]
     assert welcome_calls(own_emulator) == 0

@@ -56,7 +56,8 @@ def test_edit_and_retire_change_the_code_in_wecom(acq_app, emulator):
     assert answer.status_code == 303
     way = contact_way(acq_app, config_id)["contact_way"]
     assert way["user"] == ["wangfang", "liuyang"] and way["state"] == state
-    assert operator.post(f"/console/channels/{channel_id}/retire", data={"csrf_token": operator.csrf}).status_code == 303
+    retired = operator.post(f"/console/channels/{channel_id}/retire", data={"csrf_token": operator.csrf})
+    assert retired.status_code == 303
     with pytest.raises(WeComError):
         contact_way(acq_app, config_id)
     page = operator.get(f"/console/channels/{channel_id}").get_data(as_text=True)

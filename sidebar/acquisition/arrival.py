@@ -23,7 +23,7 @@ WELCOME_OUTCOMES = {errors.WELCOME_TAKEN: "taken", errors.WELCOME_EXPIRED: "late
 def is_channel_add(fields):
     """Whether a callback is an add through a code that carries a state (a candidate arrival)."""
     return (fields.get("Event") == "change_external_contact" and fields.get("ChangeType") == ADD
-            and bool(_text(fields, "State")) and bool(_text(fields, "ExternalUserID")) and bool(_text(fields, "UserID")))
+            and all(_text(fields, name) for name in ("State", "ExternalUserID", "UserID")))
 
 
 def send_welcome(wecom, fields):
@@ -184,11 +184,11 @@ def _adopt_room(channel, chat_id, owner):
     siblings = list(channel.chat_ids)
     channel.chat_ids = siblings + [chat_id]
     now = utcnow()
-    plans = db.session.execute(select(SopPlan, SopTarget.holdout).join(SopTarget, SopTarget.plan_id == SopPlan.id).where(
+    plans = db.session.scalars(select(SopPlan).join(SopTarget, SopTarget.plan_id == SopPlan.id).where(
         SopTarget.target_id.in_(siblings), SopTarget.kind == "group", SopTarget.ended_at.is_(None),
-        SopPlan.paused_at.is_(None))).tuples().all()
+        SopPlan.paused_at.is_(None)).distinct()).all()
     owner = owner or db.session.scalar(select(GroupChat.owner).where(GroupChat.chat_id == chat_id))
-    for plan, _ in {p.id: (p, h) for p, h in plans}.values():
+    for plan in plans:
         live = plan.live
         if live is None:
             continue

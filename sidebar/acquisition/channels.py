@@ -196,6 +196,7 @@ def welcome_choices(today=None):
 def form_choices():
     """What the channel form offers: advisors, groups, corp tags, welcomes."""
     staff = db.session.scalars(select(Staff).order_by(Staff.name)).all()
-    groups = db.session.scalars(select(GroupChat).where(GroupChat.dismissed_at.is_(None)).order_by(GroupChat.name)).all()
+    groups = db.session.scalars(select(GroupChat).where(GroupChat.dismissed_at.is_(None))
+                                .order_by(GroupChat.name)).all()
     tags = db.session.scalars(select(CorpTag).order_by(CorpTag.group_order, CorpTag.sort_order)).all()
     return {"staff": staff, "groups": groups, "tags": tags, "welcomes": welcome_choices()}

@@ -138,7 +138,8 @@ def update_contact_way(state, call):
     way = _way(state, call.body, "contact")
     body = {**way.settings, **{k: v for k, v in call.body.items() if k != "config_id"}}
     users = body.get("user") if isinstance(body.get("user"), list) else []
-    way.settings = _contact_settings(state, {**body, "type": 1 if len(users) == 1 else 2, "scene": way.settings["scene"]})
+    way.settings = _contact_settings(state, {**body, "type": 1 if len(users) == 1 else 2,
+                                             "scene": way.settings["scene"]})
     return {}
 
 
@@ -160,7 +161,8 @@ def _join_settings(state, body):
     for chat_id in chats:
         state.world.group(chat_id)  # 40050 for an unknown group
     base_id = body.get("room_base_id") or 1
-    return {"scene": 2, "remark": _text(body, "remark", 30), "auto_create_room": 1 if body.get("auto_create_room") else 0,
+    return {"scene": 2, "remark": _text(body, "remark", 30),
+            "auto_create_room": 1 if body.get("auto_create_room") else 0,
             "room_base_name": _text(body, "room_base_name", 40), "room_base_id": base_id if is_int(base_id) else 1,
             "chat_id_list": list(chats), "state": _text(body, "state", 30)}
 
@@ -279,7 +281,8 @@ def _next_room(state, way):
     last = world.group(settings["chat_id_list"][-1])
     number = settings["room_base_id"] + len(settings["chat_id_list"])
     name = f"{settings['room_base_name'] or last.name}{number}"
-    group = Group(world.new_id("wr"), name, last.owner, int(state.now()), "", [Member(last.owner, 1, int(state.now()), 1)], [])
+    now = int(state.now())
+    group = Group(world.new_id("wr"), name, last.owner, now, "", [Member(last.owner, 1, now, 1)], [])
     world.add_group(group)
     settings["chat_id_list"] = (settings["chat_id_list"] + [group.chat_id])[-MAX_CHATS:]
     return group.chat_id

@@ -177,7 +177,7 @@ def register(huey, app):
     scale = app.config["JOB_RETRY_SCALE"]  # tests shorten the delays
     ordered = huey.storage.priority  # Redis (huey's RedisStorage) refuses priorities: arrival order there
     registered = {name: huey.task(name=name, context=True, retries=task.retries, retry_delay=task.delay * scale,
-                                  retry_backoff=task.backoff, priority=task.priority if ordered and task.priority else None)
+                                  retry_backoff=task.backoff, priority=(task.priority or None) if ordered else None)
                   (_queued(app, name, task.run))
                   for name, task in TASKS.items()}
     registered["periodic"] = huey.task(name="periodic", context=True)(_periodic(app))

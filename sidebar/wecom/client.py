@@ -248,7 +248,7 @@ class WeComClient:
         self.call("POST", "/cgi-bin/externalcontact/del_contact_way", json={"config_id": config_id})
 
     def add_join_way(self, chat_ids, state, remark="", room_base_name=""):
-        """A group join QR code for up to five groups, a new group made when the last is full -> (config_id, qr_code)."""
+        """A group join QR code for up to five groups (a new one made when the last is full) -> (config_id, qr_code)."""
         body = {"scene": 2, "remark": remark[:30], "auto_create_room": 1, "room_base_name": room_base_name[:40],
                 "room_base_id": 1, "chat_id_list": list(chat_ids), "state": state}
         config_id = self.call("POST", "/cgi-bin/externalcontact/groupchat/add_join_way", json=body)["config_id"]
