@@ -52,6 +52,7 @@ def _init_extensions(app):
 def _register_blueprints(app):
     """One blueprint per feature."""
     from .actions.views import bp as actions_bp
+    from .acquisition.console import bp as channels_bp
     from .health import bp as health_bp
     from .identity.views import bp as identity_bp
     from .insight.views import bp as insight_bp
@@ -69,7 +70,7 @@ def _register_blueprints(app):
 
     for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp,
                       sop_bp, sop_console_bp, sop_mass_bp, manage_activity_bp, manage_bp, qualified_console_bp,
-                      actions_bp):
+                      actions_bp, channels_bp):
         app.register_blueprint(blueprint)
 
 

@@ -32,6 +32,7 @@ def _callback_settings(app):
 def prepare_demo(app):
     """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator)."""
     from .actions.demo import seed_actions
+    from .acquisition.demo import seed_acquisition
     from .demo_data import demo_profiles, group_history, prospect_profiles
     from .insight.snapshot import backfill
     from .manage.activity_demo import seed_activity
@@ -57,6 +58,7 @@ def prepare_demo(app):
         seed_mass_send(world)  # a step due for several of the showroom owner's clients: 客户群发 in the 工作台
         seed_qualified_group(emulator.world)  # a 合格投资者群 compliance marked C4
         seed_actions(emulator.world, storage())  # 下一步: scenes on materials, a client added today, a mobile to link
+        seed_acquisition(world, emulator, app.config["WECOM_API_BASE"], storage())  # channels, 90 days of arrivals
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 

@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .database import upsert
 from .extensions import db
-from .models import (ClientProfile, DataVersion, Department, Follow, GroupChat, GroupMember, GroupSnapshot, Material,
-                     MaterialVersion, Role, SopTask, Staff)
+from .models import (ChannelArrival, ClientProfile, DataVersion, Department, Follow, GroupChat, GroupMember,
+                     GroupSnapshot, Material, MaterialVersion, Role, SopTask, Staff)
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,15 @@ SOP = "sop"  # SOP tasks, by chat: a panel shows 今日SOP when one is due (the 
 KIND_OF_TABLE = {
     GroupChat.__tablename__: GROUPS, GroupMember.__tablename__: GROUPS, GroupSnapshot.__tablename__: GROUPS,
     ClientProfile.__tablename__: PROFILES, Follow.__tablename__: FOLLOWS,
+    ChannelArrival.__tablename__: FOLLOWS,  # a contact panel's 来源 is part of what it shows of the follow
     Staff.__tablename__: STAFF, Role.__tablename__: STAFF, Department.__tablename__: STAFF,
     Material.__tablename__: MATERIALS, MaterialVersion.__tablename__: MATERIALS,
     SopTask.__tablename__: SOP,
 }
 # The column naming the part a row belongs to, for the kinds that are read one part at a time.
 PART_OF_TABLE = {GroupChat.__tablename__: "chat_id", GroupMember.__tablename__: "chat_id",
-                 GroupSnapshot.__tablename__: "chat_id", Follow.__tablename__: "userid", SopTask.__tablename__: "chat_id"}
+                 GroupSnapshot.__tablename__: "chat_id", Follow.__tablename__: "userid", SopTask.__tablename__: "chat_id",
+                 ChannelArrival.__tablename__: "userid"}
 WRITTEN = "sidebar_written_versions"  # session.info key: names written in the open transaction
 _READ = select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(bindparam("names", expanding=True)))
 

@@ -38,7 +38,7 @@ def test_the_navigation_wraps_by_whole_words_and_wide_tables_scroll_in_their_own
     page = phone(browser, demo_server, "zhouqiang")  # the manager sees the most tabs
     page.goto(demo_server.url + "/console/jobs")
     tabs = page.evaluate(BOXES, ".console-nav a")
-    assert [text for text, _, _ in tabs] == ["物料", "数据", "发送审计", "SOP", "企微服务", "后台任务"]
+    assert [text for text, _, _ in tabs] == ["物料", "数据", "发送审计", "SOP", "企微服务", "渠道", "后台任务"]
     assert len({top for _, _, top in tabs}) <= 2, tabs  # one or two rows of whole words
     box = page.locator(".jobs-periodic .table-scroll")
     sizes = box.evaluate("e => [e.clientWidth, e.scrollWidth]")

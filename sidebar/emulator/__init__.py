@@ -9,7 +9,7 @@ import time
 
 from flask import Flask
 
-from . import admin, api, changes, client, groupmsg, oauth, statistics  # noqa: F401  (their endpoints)
+from . import acquisition, admin, api, changes, client, groupmsg, oauth, statistics  # noqa: F401  (their endpoints)
 from .callbacks import CallbackSender
 from .credentials import Credentials
 from .seed import seed_world
@@ -43,4 +43,5 @@ def create_emulator(corp_id="wwdemo0000000001", agent_id="1000002", secret="demo
     app.world = state.world
     for blueprint in (api.bp, oauth.bp, client.bp, admin.bp, changes.bp, groupmsg.bp):
         app.register_blueprint(blueprint)
+    acquisition.init_app(app, state)
     return app

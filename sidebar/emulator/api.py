@@ -261,6 +261,8 @@ def member_json(world, member, need_name):
             data["unionid"] = person.unionid
     if member.invitor:
         data["invitor"] = {"userid": member.invitor}
+    if member.state:
+        data["state"] = member.state
     if need_name:
         data["name"] = world.display_name(member.userid)
     return data

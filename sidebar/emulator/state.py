@@ -122,6 +122,7 @@ class EmulatorState:
     media: MediaStore = field(default_factory=MediaStore)
     mass: MassSends = field(default_factory=MassSends)  # 客户群发 tasks (groupmsg.py)
     callbacks: CallbackSender | None = None  # set by create_emulator, which knows the corp
+    acquisition: object = None  # acquisition.Desk: contact-me and join codes, WelcomeCodes
 
     @property
     def lock(self):

@@ -92,6 +92,7 @@ class Member:
     join_scene: int  # 1 invited, 2 link, 3 QR code
     invitor: str = ""
     group_nickname: str = ""
+    state: str = ""  # the join code's state, when they came in through one
 
 
 @dataclass

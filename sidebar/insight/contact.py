@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
+from ..acquisition.attribution import source_of
 from ..domain.access import NotVisible, find_follow, roles_of, same_branch, staff_names
 from ..domain.directory import ensure_staff
 from ..domain.facts import ADD_WAYS, PROFILE_GROUP, STAGE_LABELS, Risk, is_dormant, profile_of, risk_of
@@ -68,6 +69,7 @@ class ClientPanel:
     notes: list = field(default_factory=list)
     authors: dict = field(default_factory=dict)
     shares: list = field(default_factory=list)  # materials sent to this client, with their opens
+    source: object = None  # acquisition.attribution.Source: the channel that brought them (来源)
 
 
 def client_panel(wecom, viewer, external_userid, today=None):
@@ -95,7 +97,7 @@ def client_panel(wecom, viewer, external_userid, today=None):
         profile=profile, account=mask_account(profile.account_id) if profile else None,
         steps=journey(follow, profile), dormant=is_dormant(profile, today), risk=risk_of(profile, today),
         trend=charts.trend(series), mix=charts.mix_bar(profile.asset_mix if profile else None),
-        notes=notes, authors=names, shares=shares)
+        notes=notes, authors=names, shares=shares, source=source_of(external_userid))
 
 
 def _log_view(viewer, external_userid):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 
 from .. import versions
+from ..acquisition.attribution import channel_mix
 from ..domain.access import advisors_managed_by, roles_of, staff_names
 from ..domain.facts import NO_VALID_ASSESSMENT, Risk, is_dormant, members_with_profiles, risk_of
 from ..extensions import db
@@ -157,6 +158,7 @@ class GroupPanel:
     counts: dict  # filter -> members
     query: str = ""  # the member search (a name or group nickname contains it)
     listed: bool = True  # the list is shown (asked for); else the panel shows the count and the search
+    channels: list = field(default_factory=list)  # [(channel, members)]: where the external members came from
 
     # Labels for the template (class constants, not fields).
     limit = MEMBER_LIMIT
@@ -200,7 +202,7 @@ def group_panel(group, viewer, window=DEFAULT_WINDOW, stage="", show_all=False, 
         bar=charts.share_bar(composition.stages, BUCKETS),
         conversion=_conversion(group, composition, current, profiles, window, today),
         movement=_movement(rows, names), members=members, hidden=hidden, stage=stage, counts=counts,
-        query=query, listed=listed)
+        query=query, listed=listed, channels=channel_mix([row.member_id for row in current if row.type == 2]))
 
 
 def panel_data(viewer, chat_id):

@@ -14,8 +14,9 @@ from ..insight.snapshot import record_snapshots
 from ..materials.media import renew_expiring
 from ..materials.storage import storage
 from ..materials.tracking import notify_first_open
-from ..models import utcnow
+from ..models import CallbackInbox, utcnow
 from ..sync import full, inbox, tags
+from ..sync.callback import parse_xml
 from ..sync.full import SyncFailed
 from ..wecom import WeComError
 from . import runs
@@ -35,6 +36,7 @@ class Task:
     retries: int = 4
     delay: float = 15
     backoff: float = 3
+    priority: int = 0  # higher runs first (SQLite and PostgreSQL queues; Redis keeps arrival order)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,18 @@ def send_follow_up_reminder(advisor, reminder_ids):
     send(wecom(), advisor, reminder_ids)
 
 
+def send_channel_welcome(row_id):
+    """The welcome of an add through a channel's code: WeCom takes its WelcomeCode for 20 s, once."""
+    from ..acquisition.arrival import send_welcome
+
+    row = db.session.get(CallbackInbox, row_id)
+    if row is not None:
+        send_welcome(wecom(), parse_xml(row.body.encode("utf-8")))
+
+
 TASKS = {
+    # Never retried: a retry would come after the WelcomeCode's 20 seconds; the outcome is recorded instead.
+    "welcome": Task(send_channel_welcome, "渠道欢迎语", retries=0, priority=100),
     "sop-reminder": Task(send_sop_reminder, "SOP 提醒", retries=3, delay=30),
     "follow-up-reminder": Task(send_follow_up_reminder, "跟进提醒", retries=3, delay=30),
     "callback": Task(process_callback, "处理回调"),
@@ -205,8 +218,10 @@ def due(now, sent):
 def register(huey, app):
     """Register every task, and the runner of periodic jobs, on huey for app; returns them by name."""
     scale = app.config["JOB_RETRY_SCALE"]  # tests shorten the delays
+    ordered = huey.storage.priority  # Redis (huey's RedisStorage) refuses priorities: arrival order there
     registered = {name: huey.task(name=name, context=True, retries=task.retries, retry_delay=task.delay * scale,
-                                  retry_backoff=task.backoff)(_queued(app, name, task.run))
+                                  retry_backoff=task.backoff, priority=(task.priority or None) if ordered else None)
+                  (_queued(app, name, task.run))
                   for name, task in TASKS.items()}
     registered["periodic"] = huey.task(name="periodic", context=True)(_periodic(app))
     return registered

@@ -2,6 +2,7 @@
 from flask import Blueprint, Response, abort, current_app, request
 
 from ..extensions import csrf
+from ..acquisition.queueing import enqueue_welcome
 from ..queue import enqueue
 from . import inbox
 from .callback import CallbackCrypto, CallbackError
@@ -31,6 +32,8 @@ def receive():
     except CallbackError as error:
         abort(error.status, str(error))
     if row_id is not None:  # None: a repeat of a stored callback, answered alike and not processed again
+        # an add through a channel's code: its welcome first (WeCom takes the WelcomeCode for 20 s only)
+        enqueue_welcome(row_id)
         # once the event's second is over (see inbox.SETTLE); if the queue is unreachable, the drain does it
         enqueue("callback", row_id, delay=inbox.SETTLE)
     return Response("", mimetype="text/plain")

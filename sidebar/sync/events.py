@@ -5,6 +5,7 @@ irrelevant and a repeat harmless. The one thing done before asking WeCom is endi
 delete event names, so that advisor's access goes at once, even if WeCom cannot be reached (a
 re-fetch that still lists the relation brings it back).
 """
+from ..acquisition import arrival
 from ..domain.directory import dismiss_group, end_follows, store_contact, store_group
 from ..extensions import db
 from ..materials import qualified
@@ -48,6 +49,8 @@ def _contact_event(wecom, fields, refreshed):
     if fields.get("ChangeType") in ENDING and userid:
         end_follows(external_userid, userid)
     _once(refreshed, ("contact", external_userid), lambda: refresh_contact(wecom, external_userid))
+    if arrival.is_channel_add(fields):  # the welcome went already (a priority task); the channel and its tags now
+        arrival.record_add(wecom, fields)
 
 
 def _chat_event(wecom, fields, refreshed):
@@ -73,7 +76,9 @@ def refresh_contact(wecom, external_userid):
 def refresh_group(wecom, chat_id):
     """Store the group as WeCom has it now; WeCom not knowing it means it was dismissed."""
     try:
-        store_group(wecom.get_group_chat(chat_id))
+        data = wecom.get_group_chat(chat_id)
+        store_group(data)
+        arrival.record_joins(data)  # members who came through a join code carry its state
     except WeComError as error:
         db.session.rollback()
         if error.errcode != errors.GROUP_GONE:

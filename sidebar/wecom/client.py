@@ -292,3 +292,60 @@ class WeComClient:
     def cancel_groupmsg_send(self, msgid):
         """Stop a mass send: what was not confirmed yet is never sent."""
         self.call("POST", "/cgi-bin/externalcontact/cancel_groupmsg_send", json={"msgid": msgid})
+
+    # --- acquisition: contact-me and group join codes, the welcome on add --------------------
+
+    def add_contact_way(self, userids, state, remark=""):
+        """A contact-me QR code (scene 2) for one member (type 1) or several (type 2) -> (config_id, qr_code)."""
+        body = {"type": 1 if len(userids) == 1 else 2, "scene": 2, "remark": remark[:30], "skip_verify": True,
+                "state": state, "user": list(userids)}
+        data = self.call("POST", "/cgi-bin/externalcontact/add_contact_way", json=body)
+        return data["config_id"], data.get("qr_code", "")
+
+    def update_contact_way(self, config_id, userids, state, remark=""):
+        """Change who a contact-me code adds (its type stays what it was made with)."""
+        self.call("POST", "/cgi-bin/externalcontact/update_contact_way",
+                  json={"config_id": config_id, "remark": remark[:30], "skip_verify": True, "state": state,
+                        "user": list(userids)})
+
+    def del_contact_way(self, config_id):
+        """Retire a contact-me code: scanning it adds no one any more."""
+        self.call("POST", "/cgi-bin/externalcontact/del_contact_way", json={"config_id": config_id})
+
+    def add_join_way(self, chat_ids, state, remark="", room_base_name=""):
+        """A group join QR code for up to five groups (a new one made when the last is full) -> (config_id, qr_code)."""
+        body = {"scene": 2, "remark": remark[:30], "auto_create_room": 1, "room_base_name": room_base_name[:40],
+                "room_base_id": 1, "chat_id_list": list(chat_ids), "state": state}
+        config_id = self.call("POST", "/cgi-bin/externalcontact/groupchat/add_join_way", json=body)["config_id"]
+        way = self.call("POST", "/cgi-bin/externalcontact/groupchat/get_join_way", json={"config_id": config_id})
+        return config_id, way["join_way"].get("qr_code", "")
+
+    def update_join_way(self, config_id, chat_ids, state, remark="", room_base_name=""):
+        """Change the groups of a join code."""
+        self.call("POST", "/cgi-bin/externalcontact/groupchat/update_join_way",
+                  json={"config_id": config_id, "scene": 2, "remark": remark[:30], "auto_create_room": 1,
+                        "room_base_name": room_base_name[:40], "room_base_id": 1, "chat_id_list": list(chat_ids),
+                        "state": state})
+
+    def del_join_way(self, config_id):
+        """Retire a group join code."""
+        self.call("POST", "/cgi-bin/externalcontact/groupchat/del_join_way", json={"config_id": config_id})
+
+    def send_welcome_msg(self, welcome_code, text="", attachments=()):
+        """The welcome of a new contact, with the WelcomeCode of its add_external_contact callback (20 s, once)."""
+        body = {"welcome_code": welcome_code, "attachments": list(attachments)}
+        if text:
+            body["text"] = {"content": text}
+        self.call("POST", "/cgi-bin/externalcontact/send_welcome_msg", json=body)
+
+    def download_image(self, url):
+        """The bytes and content type of an image WeCom gave a URL for (a code's qr_code)."""
+        try:
+            response = self._http.get(url, timeout=self.timeout)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise WeComUnavailable(f"image: {type(exc).__name__}") from None
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+        if not kind.startswith("image/"):
+            raise WeComUnavailable("image: not an image")
+        return response.content, kind

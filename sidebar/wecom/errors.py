@@ -31,3 +31,5 @@ class RateLimited(WeComUnavailable):
     def __init__(self, reason, retry_after):
         super().__init__(reason)
         self.retry_after = retry_after
+WELCOME_TAKEN = 41051  # the welcome of this add was already sent (another app, or an admin's welcome)
+WELCOME_EXPIRED = 41096  # the WelcomeCode is past its 20 seconds (or was never issued)

@@ -1,0 +1,71 @@
+"""Shared set-up of the acquisition tests: the world synced in, an operator, a welcome material, channels."""
+import requests
+from sqlalchemy import select
+
+from helpers import publish
+from sidebar.extensions import db, wecom
+from sidebar.models import Channel, ChannelArrival, CorpTag
+
+OPERATOR, REVIEWER, CONTENT = "zhaomin", "sunli", "zhaomin"
+WELCOME_TEXT = "您好，欢迎关注！开户、入金有任何问题都可以随时问我。"
+
+
+def prepare(app):
+    """Sync the emulator's world in and grant the roles; returns the id of an approved general welcome text."""
+    from sidebar.identity.service import grant_role
+    from sidebar.sync.full import sync
+
+    with app.app_context():
+        sync(wecom(), pace=0)
+        grant_role(OPERATOR, "operator")
+        grant_role(CONTENT, "content")
+        grant_role(REVIEWER, "compliance")
+    return publish(app, kind="text", title="新客欢迎语", body=WELCOME_TEXT)
+
+
+def tag_ids(app, *names):
+    """Corp tag ids by tag name (the synced mirror)."""
+    with app.app_context():
+        rows = db.session.execute(select(CorpTag.name, CorpTag.tag_id).where(CorpTag.name.in_(names)))
+        found = dict(rows.tuples().all())
+    return [found[name] for name in names]
+
+
+def make_channel(app, name, kind="contact", userids=(), chat_ids=(), tags=(), welcome=None):
+    """A channel made through the service (WeCom's code included); returns (id, config_id, state)."""
+    from sidebar.acquisition.channels import ChannelInput, create_channel
+
+    with app.app_context():
+        channel = create_channel(wecom(), OPERATOR, ChannelInput(name, kind, list(userids), list(chat_ids), list(tags),
+                                                                  welcome))
+        return channel.id, channel.config_id, channel.state
+
+
+def scan(emulator, config_id, **args):
+    """A prospect scans a code in the emulator; returns its answer (callbacks delivered unless wait=False)."""
+    answer = requests.post(f"{emulator.url}/_admin/scan", json={"config_id": config_id, **args}, timeout=15)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def arrivals(app, **where):
+    """The arrivals recorded (filtered by column values), oldest first, as dicts."""
+    with app.app_context():
+        query = select(ChannelArrival).order_by(ChannelArrival.arrived_at, ChannelArrival.id)
+        for column, value in where.items():
+            query = query.where(getattr(ChannelArrival, column) == value)
+        return [{c: getattr(row, c) for c in ("channel_id", "kind", "external_userid", "userid", "chat_id", "first",
+                                              "welcome", "tagged")} for row in db.session.scalars(query)]
+
+
+def channel_row(app, channel_id):
+    """A channel's stored columns as a dict."""
+    with app.app_context():
+        channel = db.session.get(Channel, channel_id)
+        return {"chat_ids": list(channel.chat_ids), "active": channel.active, "userids": list(channel.userids)}
+
+
+def welcomes(emulator):
+    """The welcomes the emulator received through send_welcome_msg."""
+    messages = requests.get(f"{emulator.url}/_admin/messages", timeout=5).json()["messages"]
+    return [m for m in messages if m.get("kind") == "welcome"]
