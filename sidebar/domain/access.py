@@ -185,7 +185,7 @@ def _remember_miss(kind, object_id):
 
 
 def staff_names(userids):
-    """userid -> name for the staff we know."""
+    """userid -> name for the staff we know (a plain read on the session's connection: no ORM work)."""
     if not userids:
         return {}
-    return dict(db.session.execute(STAFF_NAMES, {"userids": list(userids)}).tuples().all())
+    return dict(db.session.connection().execute(STAFF_NAMES, {"userids": list(userids)}).tuples().all())

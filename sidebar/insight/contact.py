@@ -1,18 +1,20 @@
 """Client insight (客户透视): who this contact is to the firm, and what to do next."""
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, insert, select
 
 from ..acquisition.attribution import source_of
 from ..domain.access import NotVisible, find_follow, roles_of, same_branch, staff_names
 from ..domain.directory import ensure_staff
-from ..domain.facts import ADD_WAYS, PROFILE_GROUP, STAGE_LABELS, Risk, is_dormant, profile_of, risk_of
+from ..domain.facts import ADD_WAYS, PROFILE_GROUP, STAGE_LABELS, Risk, is_dormant, risk_of
 from ..extensions import db
 from ..masking import mask_account, mask_mobile
 from ..materials.tracking import shares_for_contact
-from ..models import STAGES, AssetSnapshot, ClientProfile, ClientView, Follow, FollowUpNote, china_day, china_today
+from ..models import (STAGES, AssetSnapshot, ClientProfile, ClientView, ExternalContact, Follow, FollowUpNote,
+                      china_day, china_today)
+from ..sop.tasks import has_due
 from ..wecom import WeComError
 from . import charts
 
@@ -20,14 +22,31 @@ TREND_DAYS = 90
 NOTES_SHOWN = 20
 NOTE_MAX = 1000
 
+# The panel reads plain rows of the columns it shows, on the request's connection: loading ORM objects
+# (and flushing one for the access log) cost more than every query of the panel together.
+CONTACT_COLUMNS = [ExternalContact.__table__.c[name]
+                   for name in ("external_userid", "name", "type", "corp_name", "position", "fetched_at")]
+FOLLOW_COLUMNS = [Follow.__table__.c[name] for name in ("id", "userid", "external_userid", "remark", "description",
+                                                         "added_at", "add_way", "remark_mobiles", "tags")]
+PROFILE_COLUMNS = [column for column in ClientProfile.__table__.c if column.name != "mobile"]  # never shown
+NOTE_COLUMNS = [FollowUpNote.__table__.c[name] for name in ("id", "external_userid", "author", "body", "created_at")]
+ContactFacts = namedtuple("ContactFacts", [column.name for column in CONTACT_COLUMNS])
+FollowFacts = namedtuple("FollowFacts", [column.name for column in FOLLOW_COLUMNS])
+ProfileFacts = namedtuple("ProfileFacts", [column.name for column in PROFILE_COLUMNS])
+Note = namedtuple("Note", [column.name for column in NOTE_COLUMNS])
+
 # Built once (see domain.access.ACTIVE_FOLLOW).
-LATEST_NOTES = (db.select(FollowUpNote).where(FollowUpNote.external_userid == bindparam("external_userid"))
+LATEST_NOTES = (select(*NOTE_COLUMNS).where(FollowUpNote.external_userid == bindparam("external_userid"))
                 .order_by(FollowUpNote.created_at.desc(), FollowUpNote.id.desc()).limit(NOTES_SHOWN))
-ACTIVE_FOLLOWS = db.select(Follow).options(joinedload(Follow.contact)).where(
-    Follow.external_userid == bindparam("external_userid"), Follow.ended_at.is_(None))
+ACTIVE_FOLLOWS = (select(*FOLLOW_COLUMNS, *CONTACT_COLUMNS)
+                  .join_from(Follow, ExternalContact, Follow.external_userid == ExternalContact.external_userid)
+                  .where(Follow.external_userid == bindparam("external_userid"), Follow.ended_at.is_(None)))
+PROFILE = (select(*PROFILE_COLUMNS).where(ClientProfile.external_userid == bindparam("external_userid"))
+           .order_by(ClientProfile.updated_at.desc()).limit(1))  # as domain.facts.profile_of picks
 ASSET_SERIES = (db.select(AssetSnapshot.day, AssetSnapshot.total_assets)
                 .where(AssetSnapshot.account_id == bindparam("account_id"), AssetSnapshot.day > bindparam("since"))
                 .order_by(AssetSnapshot.day))
+LOG_VIEW = insert(ClientView.__table__)
 
 
 class NotAllowed(Exception):
@@ -52,14 +71,14 @@ class Step:
 class ClientPanel:
     """Everything the client panel shows; personal numbers are already masked."""
 
-    contact: object
-    follow: Follow
+    contact: ContactFacts
+    follow: FollowFacts
     read_only: bool
     colleagues: list
     mobiles: list
     add_way: str
     tags: list  # the advisor's WeCom tags, without our own mirror of the profile
-    profile: ClientProfile | None
+    profile: ProfileFacts | None
     account: str | None
     steps: list
     dormant: bool
@@ -70,26 +89,31 @@ class ClientPanel:
     authors: dict = field(default_factory=dict)
     shares: list = field(default_factory=list)  # materials sent to this client, with their opens
     source: object = None  # acquisition.attribution.Source: the channel that brought them (来源)
+    sop_due: bool = False  # the advisor has 今日SOP tasks due in this chat: the panel loads them
 
 
 def client_panel(wecom, viewer, external_userid, today=None):
     """The panel for viewer, logged as a view of the client; NotVisible when not theirs."""
     today = today or china_today()
     follows = _active_follows(external_userid)  # the viewer's own among them authorises the usual open
-    follow, read_only = next((f for f in follows if f.userid == viewer), None), False
+    follow, read_only = next(((f, c) for f, c in follows if f.userid == viewer), None), False
     if follow is None:  # not stored yet, or a manager's view of a branch client: the slow way
-        follow, read_only = _viewable_follow(wecom, viewer, external_userid)
+        found, read_only = _viewable_follow(wecom, viewer, external_userid)
         follows = _active_follows(external_userid)
-    others = [f for f in follows if f.userid != follow.userid]
-    profile = profile_of(external_userid)
+        follow = next((f, c) for f, c in follows if f.userid == found.userid)
+    follow, contact = follow
+    others = [f for f, _ in follows if f.userid != follow.userid]
+    profile = _profile(external_userid)
     notes = _latest_notes(external_userid)
     names = staff_names({f.userid for f in others} | {n.author for n in notes} | {follow.userid})
     for colleague in {f.userid for f in others} - names.keys():  # never seen: ask WeCom once
         names[colleague] = _staff_name(wecom, colleague)
     series, shares = _series(profile, today), shares_for_contact(external_userid)
+    sop_due = not read_only and has_due(viewer, "contact", external_userid)
+    source = source_of(external_userid)
     _log_view(viewer, external_userid)
     return ClientPanel(
-        contact=follow.contact, follow=follow, read_only=read_only,
+        contact=contact, follow=follow, read_only=read_only, sop_due=sop_due,
         colleagues=[names.get(f.userid, f.userid) for f in others],
         mobiles=[mask_mobile(m) for m in follow.remark_mobiles],
         add_way=ADD_WAYS.get(follow.add_way, "其他方式"),
@@ -97,17 +121,17 @@ def client_panel(wecom, viewer, external_userid, today=None):
         profile=profile, account=mask_account(profile.account_id) if profile else None,
         steps=journey(follow, profile), dormant=is_dormant(profile, today), risk=risk_of(profile, today),
         trend=charts.trend(series), mix=charts.mix_bar(profile.asset_mix if profile else None),
-        notes=notes, authors=names, shares=shares, source=source_of(external_userid))
+        notes=notes, authors=names, shares=shares, source=source)
 
 
 def _log_view(viewer, external_userid):
-    """Record the view before anything is shown; what the panel read stays as read.
+    """Record the view (one insert in the request's transaction) and commit before anything is shown.
 
-    A commit expires every loaded object by default, and the template would then read the follow,
-    the contact, the profile and each note again, one statement each.
+    What the panel read stays as read: a commit expires every loaded ORM object by default (the slow
+    way's follow), and the template would read it again.
     """
     session = db.session()
-    session.add(ClientView(userid=viewer, external_userid=external_userid))
+    session.connection().execute(LOG_VIEW, {"userid": viewer, "external_userid": external_userid})
     session.expire_on_commit = False
     try:
         session.commit()
@@ -145,7 +169,13 @@ def notes_section(wecom, viewer, external_userid):
 
 def _latest_notes(external_userid):
     """The newest notes on a contact, by any advisor (callers authorise first)."""
-    return db.session.scalars(LATEST_NOTES, {"external_userid": external_userid}).all()
+    return [Note(*row) for row in db.session.connection().execute(LATEST_NOTES, {"external_userid": external_userid})]
+
+
+def _profile(external_userid):
+    """The contact's trading account as domain.facts.profile_of picks it, as plain facts; None when unmatched."""
+    row = db.session.connection().execute(PROFILE, {"external_userid": external_userid}).first()
+    return ProfileFacts(*row) if row else None
 
 
 def journey(follow, profile):
@@ -182,8 +212,10 @@ def _viewable_follow(wecom, viewer, external_userid):
 
 
 def _active_follows(external_userid):
-    """Every advisor's current relation to the contact, with the contact, in one query."""
-    return db.session.scalars(ACTIVE_FOLLOWS, {"external_userid": external_userid}).unique().all()
+    """(follow, contact) of every advisor's current relation to the contact, in one query."""
+    split = len(FOLLOW_COLUMNS)
+    return [(FollowFacts(*row[:split]), ContactFacts(*row[split:]))
+            for row in db.session.connection().execute(ACTIVE_FOLLOWS, {"external_userid": external_userid})]
 
 
 def _branch_follow(wecom, manager, external_userid):
@@ -206,5 +238,5 @@ def _series(profile, today):
     """(day, total assets) of the last 90 days, oldest first."""
     if profile is None:
         return []
-    return db.session.execute(ASSET_SERIES, {"account_id": profile.account_id,
-                                             "since": today - timedelta(days=TREND_DAYS)}).tuples().all()
+    return db.session.connection().execute(ASSET_SERIES, {"account_id": profile.account_id,
+                                                          "since": today - timedelta(days=TREND_DAYS)}).tuples().all()

@@ -122,7 +122,7 @@ SHARES_TO_CONTACT = (
 
 def shares_for_contact(external_userid, limit=SHOWN_SHARES):
     """What was sent to this client (by any advisor), newest first, with its opens (one query)."""
-    rows = db.session.execute(SHARES_TO_CONTACT, {"external_userid": external_userid, "limit": limit}).all()
+    rows = db.session.connection().execute(SHARES_TO_CONTACT, {"external_userid": external_userid, "limit": limit})
     return [SharedItem(title=title, kind=kind, advisor=advisor, sent_at=sent_at, opens=opens,
                        first_opened_at=first, tracked=kind == "link")
             for title, kind, advisor, sent_at, opens, first in rows]
