@@ -12,7 +12,7 @@ from werkzeug.exceptions import InternalServerError, NotFound, ServiceUnavailabl
 from helpers import advisors, login
 from sidebar.insight.charts import TREND_HEIGHT, trend
 from sidebar.insight.contact import journey
-from sidebar.insight.group import Figure
+from sidebar.domain.facts import Figure
 from sidebar.models import STAGES, china_today
 from sidebar.web import handle_http_error, local_date
 from test_panels import fault

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..materials.audience import suitable
-from ..materials.library import _valid_on, shareable  # the library's own rules, not copies
+from ..materials.library import valid_on, shareable  # the library's own rules, not copies
 from ..models import SCENES, Material, MaterialScene, MaterialVersion, china_day
 
 SHOWN = 2  # one or two steps: more would be a list nobody reads between two messages
@@ -93,7 +93,7 @@ def scene_materials(scenes, client_level, today):
         select(MaterialScene.scene, Material, MaterialVersion)
         .join(Material, Material.id == MaterialScene.material_id)
         .join(MaterialVersion, MaterialVersion.material_id == Material.id)
-        .where(MaterialScene.scene.in_(scenes), shareable(), *_valid_on(today))
+        .where(MaterialScene.scene.in_(scenes), shareable(), *valid_on(today))
         .order_by(MaterialVersion.reviewed_at.desc(), MaterialVersion.id.desc())).all()
     chosen = {}
     for scene, material, version in rows:

@@ -1,5 +1,5 @@
 """Who may act on a client from the sidebar, and the errors the actions raise."""
-from ..insight.contact import NotAllowed, _viewable_follow
+from ..insight.contact import NotAllowed, viewable_follow
 
 
 class InvalidInput(Exception):
@@ -9,7 +9,7 @@ class InvalidInput(Exception):
 def own_follow(wecom, advisor, external_userid):
     """The advisor's own follow of the contact: NotVisible when not theirs, NotAllowed for a manager's
     read-only view. Checked before any other field of the request is read."""
-    follow, read_only = _viewable_follow(wecom, advisor, external_userid)
+    follow, read_only = viewable_follow(wecom, advisor, external_userid)
     if read_only:
         raise NotAllowed
     return follow

@@ -116,3 +116,40 @@ def _matched(rows):
                   and row.profile_unionid == member.unionid]
     profile = (linked or by_unionid or [None])[-1]
     return member, profile
+
+
+@dataclass
+class Figure:
+    """A conversion figure: today's value, the value on the window's first snapshot, its daily trend."""
+
+    key: str
+    label: str
+    now: object
+    start: object
+    trend: object  # insight.charts.Trend, or None
+
+    @property
+    def ratio(self):
+        """now / start, or None when there is no start or it was zero."""
+        return float(self.now) / float(self.start) if self.start else None
+
+    @property
+    def times(self):
+        """↑5×, ↑1.3×, ↑15×, ↓0.8×, 持平 — or — when there is nothing to compare with.
+
+        The arrow says which way before the number is read; ×N alone read as an error mark.
+        """
+        if self.ratio is None:
+            return "—"
+        digits = 0 if self.ratio >= 10 else 1 if self.ratio >= 0.1 else 2
+        number = f"{self.ratio:.{digits}f}".removesuffix(".0")
+        if number == "1":
+            return "持平"
+        return f"{'↑' if self.ratio > 1 else '↓'}{number}×"
+
+    @property
+    def direction(self):
+        """up, down or flat (as times shows it), for its colour."""
+        if self.times in ("—", "持平"):
+            return "" if self.ratio is None else "flat"
+        return "up" if self.ratio > 1 else "down"

@@ -98,7 +98,7 @@ def client_panel(wecom, viewer, external_userid, today=None):
     follows = _active_follows(external_userid)  # the viewer's own among them authorises the usual open
     follow, read_only = next(((f, c) for f, c in follows if f.userid == viewer), None), False
     if follow is None:  # not stored yet, or a manager's view of a branch client: the slow way
-        found, read_only = _viewable_follow(wecom, viewer, external_userid)
+        found, read_only = viewable_follow(wecom, viewer, external_userid)
         follows = _active_follows(external_userid)
         follow = next((f, c) for f, c in follows if f.userid == found.userid)
     follow, contact = follow
@@ -144,7 +144,7 @@ def add_note(wecom, author, external_userid, body):
 
     Authorised before the body is looked at: whoever is refused learns nothing about the contact.
     """
-    follow, read_only = _viewable_follow(wecom, author, external_userid)
+    follow, read_only = viewable_follow(wecom, author, external_userid)
     if read_only:
         raise NotAllowed
     body = (body or "").strip()
@@ -160,7 +160,7 @@ def add_note(wecom, author, external_userid, body):
 
 def notes_section(wecom, viewer, external_userid):
     """(notes, author names) of a contact the viewer may read, logged as a view; NotVisible when not theirs."""
-    follow, _ = _viewable_follow(wecom, viewer, external_userid)
+    follow, _ = viewable_follow(wecom, viewer, external_userid)
     notes = _latest_notes(follow.external_userid)
     authors = staff_names({n.author for n in notes})
     _log_view(viewer, follow.external_userid)
@@ -198,7 +198,7 @@ def journey(follow, profile):
     return [*stages[:at], added, *stages[at:]]
 
 
-def _viewable_follow(wecom, viewer, external_userid):
+def viewable_follow(wecom, viewer, external_userid):
     """(follow, read_only): the viewer's own follow, or a branch advisor's for a manager."""
     try:
         return find_follow(wecom, viewer, external_userid), False

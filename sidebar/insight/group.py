@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from .. import versions
 from ..acquisition.attribution import channel_mix
 from ..domain.access import advisors_managed_by, roles_of, staff_names
-from ..domain.facts import NO_VALID_ASSESSMENT, Risk, is_dormant, members_with_profiles, risk_of
+from ..domain.facts import NO_VALID_ASSESSMENT, Figure, Risk, is_dormant, members_with_profiles, risk_of
 from ..extensions import db
 from ..models import (RISK_LEVELS, Follow, GroupChat, GroupMember, GroupSnapshot, china_day,
                       china_today, utcnow)
@@ -65,43 +65,6 @@ class Composition:
     def clients(self):
         """External members matched to a trading account, whatever its stage."""
         return sum(self.stages[bucket] for bucket in CLIENT_BUCKETS)
-
-
-@dataclass
-class Figure:
-    """A conversion figure: today's value, the value on the window's first snapshot, its daily trend."""
-
-    key: str
-    label: str
-    now: object
-    start: object
-    trend: charts.Trend | None
-
-    @property
-    def ratio(self):
-        """now / start, or None when there is no start or it was zero."""
-        return float(self.now) / float(self.start) if self.start else None
-
-    @property
-    def times(self):
-        """↑5×, ↑1.3×, ↑15×, ↓0.8×, 持平 — or — when there is nothing to compare with.
-
-        The arrow says which way before the number is read; ×N alone read as an error mark.
-        """
-        if self.ratio is None:
-            return "—"
-        digits = 0 if self.ratio >= 10 else 1 if self.ratio >= 0.1 else 2
-        number = f"{self.ratio:.{digits}f}".removesuffix(".0")
-        if number == "1":
-            return "持平"
-        return f"{'↑' if self.ratio > 1 else '↓'}{number}×"
-
-    @property
-    def direction(self):
-        """up, down or flat (as times shows it), for its colour."""
-        if self.times in ("—", "持平"):
-            return "" if self.ratio is None else "flat"
-        return "up" if self.ratio > 1 else "down"
 
 
 @dataclass

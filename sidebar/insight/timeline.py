@@ -14,7 +14,7 @@ from ..domain.facts import STAGE_LABELS, profile_of
 from ..extensions import db
 from ..models import (CHINA, STAGES, FollowUpNote, GroupChat, GroupMember, LinkOpen, MaterialVersion, Share,
                       SopPlan, SopTask)
-from .contact import _log_view, _viewable_follow
+from .contact import _log_view, viewable_follow
 
 PAGE_SIZE = 20
 SHOWN_SHARES = ("sent", "blocked")
@@ -46,7 +46,7 @@ class Timeline:
 
 def timeline_section(wecom, viewer, external_userid, page=1):
     """A page (1-based) of the client's timeline; NotVisible when the viewer may not read the client."""
-    follow, _ = _viewable_follow(wecom, viewer, external_userid)
+    follow, _ = viewable_follow(wecom, viewer, external_userid)
     external_userid = follow.external_userid
     page = max(1, min(page, 50))
     upto = page * PAGE_SIZE + 1  # one more than the page's end tells whether there is more

@@ -61,7 +61,7 @@ class Library:
 
 
 def shareable(by_id=False):
-    """Approved and not withdrawn (a condition over Material + version; validity is _valid_on's).
+    """Approved and not withdrawn (a condition over Material + version; validity is valid_on's).
 
     by_id: for a search the trigram index has narrowed to a few hundred versions. Looking those up
     by id is 3× cheaper than walking every approved version in date order, but SQLite takes the walk
@@ -86,7 +86,7 @@ def browse(wecom, advisor, chat, query, category, kind, today):
         db.select(Material, MaterialVersion).join(MaterialVersion, MaterialVersion.material_id == Material.id)
         # checked again: a copy of the window may predate a withdrawal by the moment its version is raised
         .where(MaterialVersion.id.in_([candidate.id for candidate, _ in shown]), shareable(by_id=True),
-               *_valid_on(today)))}
+               *valid_on(today)))}
     trouble = bool(audience) and wecom.in_trouble()
     items = [_item(audience, *rows[candidate.id], points, trouble, why(audience, candidate) if points > 0 else "")
              for candidate, points in shown if candidate.id in rows]
@@ -110,7 +110,7 @@ def _window(query, category, kind, today):
     """
     stmt = db.select(MaterialVersion.id, MaterialVersion.tags, MaterialVersion.title, MaterialVersion.risk_level) \
         .join(Material, Material.id == MaterialVersion.material_id) \
-        .where(shareable(by_id=narrowed(query)), *_valid_on(today))
+        .where(shareable(by_id=narrowed(query)), *valid_on(today))
     if category:
         stmt = stmt.where(MaterialVersion.category == category)
     if kind:
@@ -168,7 +168,7 @@ def _folded(text):
     return (text or "").casefold()
 
 
-def _valid_on(today):
+def valid_on(today):
     """Within valid_from … valid_until (either may be open)."""
     return (or_(MaterialVersion.valid_from.is_(None), MaterialVersion.valid_from <= today),
             or_(MaterialVersion.valid_until.is_(None), MaterialVersion.valid_until >= today))
@@ -194,7 +194,7 @@ def alternatives(audience, blocked, today, limit=3):
     categories = {version.category for version in blocked}
     rows = db.session.scalars(
         db.select(MaterialVersion).join(Material, Material.id == MaterialVersion.material_id)
-        .where(shareable(), *_valid_on(today), MaterialVersion.category.in_(categories))
+        .where(shareable(), *valid_on(today), MaterialVersion.category.in_(categories))
         .order_by(*NEWEST_FIRST).limit(RANK_WINDOW)).all()
     fitting = sorted((v for v in rows if audience.allows(v.risk_level)),
                      key=lambda v: -int(v.risk_level[1]) if v.risk_level else 0)
@@ -220,7 +220,7 @@ def picture_of(material_id, today):
     """
     row = db.session.execute(db.select(Material.kind, MaterialVersion.file_sha, MaterialVersion.cover_sha)
                              .join(MaterialVersion, MaterialVersion.material_id == Material.id)
-                             .where(Material.id == material_id, shareable(), *_valid_on(today))).first()
+                             .where(Material.id == material_id, shareable(), *valid_on(today))).first()
     if row is None:
         return None
     return db.session.get(StoredFile, row.file_sha if row.kind == "image" else row.cover_sha or "")

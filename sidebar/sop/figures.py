@@ -20,8 +20,8 @@ from datetime import timedelta
 from sqlalchemy import and_, func, select
 
 from ..domain.calendar import from_utc
+from ..domain.facts import Figure
 from ..extensions import db
-from ..insight.group import Figure
 from ..models import CHINA, GroupSnapshot, SopTarget, SopTask, china_today, utcnow
 
 Z = 1.96
