@@ -11,10 +11,8 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
-from sidebar.demo import EMULATOR_PREFIX, prepare_demo
-
-from helpers import (CHROMIUM_ARGS, CONSOLE_STAFF, POSTGRES, LiveServer, eventually, make_app, redis_answers,
-                     release_since, resources_made, run_worker, serve_callbacks, serve_emulator)
+from helpers import (CHROMIUM_ARGS, CONSOLE_STAFF, POSTGRES, eventually, make_app, redis_answers, release_since,
+                     resources_made, run_worker, serve_callbacks, serve_emulator, start_demo)
 
 
 @pytest.fixture(scope="session")
@@ -75,11 +73,8 @@ def browser():
 @pytest.fixture
 def demo_server(tmp_path):
     """App and emulator on one real HTTP server, as `flask --app wsgi demo` serves them."""
-    server = LiveServer()
-    app = make_app(tmp_path / "demo.db", server.url + EMULATOR_PREFIX)
-    server.app, server.emulator = prepare_demo(app)
-    server.flask_app = app
-    run_worker(app)  # as the demo runs one (its periodic jobs: tests/test_jobs.py)
+    server = start_demo(tmp_path / "demo.db")
+    run_worker(server.flask_app)  # as the demo runs one (its periodic jobs: tests/test_jobs.py)
     yield server
     server.stop()
 

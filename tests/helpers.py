@@ -325,3 +325,14 @@ def redis_answers(client):
         return client.ping()
     except redis.ConnectionError:
         return False
+
+
+def start_demo(db_path):
+    """App and a new emulator on one real HTTP server over db_path, prepared as `flask --app wsgi demo` does."""
+    from sidebar.demo import EMULATOR_PREFIX, prepare_demo
+
+    server = LiveServer()
+    app = make_app(db_path, server.url + EMULATOR_PREFIX)
+    server.app, server.emulator = prepare_demo(app)
+    server.flask_app = app
+    return server

@@ -3,21 +3,13 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from helpers import LiveServer, make_app, signed_in
-from sidebar.demo import EMULATOR_PREFIX, prepare_demo
+from helpers import signed_in, start_demo
+from sidebar.demo import EMULATOR_PREFIX
 from sidebar.extensions import db
 from sidebar.models import Channel, ChannelArrival, utcnow
 
 NAMES = {"抖音直播", "公众号菜单", "网点海报", "投教讲座"}
 
-
-def start_demo(db_path):
-    """The demo's app and a new emulator served over db_path, as `flask --app wsgi demo` prepares them."""
-    server = LiveServer()
-    app = make_app(db_path, server.url + EMULATOR_PREFIX)
-    server.app, server.emulator = prepare_demo(app)
-    server.flask_app = app
-    return server
 
 
 @pytest.mark.timeout(180)

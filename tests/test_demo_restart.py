@@ -4,22 +4,14 @@ import re
 import pytest
 import requests
 
-from helpers import LiveServer, make_app
-from sidebar.demo import EMULATOR_PREFIX, prepare_demo
+from helpers import start_demo
+from sidebar.demo import EMULATOR_PREFIX
 from sidebar.extensions import db
 from sidebar.models import MaterialVersion
 
 ADVISOR = "zhangwei"
 POSTER = "双十一开户福利海报"  # a general image of the demo's library
 
-
-def start_demo(db_path):
-    """App and a new emulator on a new server over db_path, prepared as the demo command does."""
-    server = LiveServer()
-    app = make_app(db_path, server.url + EMULATOR_PREFIX)
-    server.app, server.emulator = prepare_demo(app)
-    server.flask_app = app
-    return server
 
 
 def advisor_session(server):

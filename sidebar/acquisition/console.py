@@ -44,26 +44,14 @@ def show(channel_id):
 @role_required(*WRITERS)
 def update(channel_id):
     """Change a channel: 303 back, or the page with the reason (422)."""
-    try:
-        channels.update_channel(wecom(), channel_id, _read_form())
-    except NotFound:
-        abort(404)
-    except InvalidInput as invalid:
-        return _channel_page(_get(channel_id), str(invalid), 422)
-    return redirect(url_for(".show", channel_id=channel_id), 303)
+    return _change(channel_id, lambda: channels.update_channel(wecom(), channel_id, _read_form()))
 
 
 @bp.post("/<int:channel_id>/retire")
 @role_required(*WRITERS)
 def retire(channel_id):
     """Retire a channel (its code stops working): 303 back."""
-    try:
-        channels.retire_channel(wecom(), channel_id, g.userid)
-    except NotFound:
-        abort(404)
-    except InvalidInput as invalid:
-        return _channel_page(_get(channel_id), str(invalid), 422)
-    return redirect(url_for(".show", channel_id=channel_id), 303)
+    return _change(channel_id, lambda: channels.retire_channel(wecom(), channel_id, g.userid))
 
 
 @bp.get("/<int:channel_id>/qr.png")
@@ -115,3 +103,14 @@ def _channel_page(channel, error=None, status=200):
     return private(render("acquisition/channel.html", status=status, channel=channel, error=error,
                           choices=channels.form_choices(), kinds=channels.KIND_LABELS,
                           figures=report.channel_figures(channel.id), recent=report.recent_arrivals(channel.id)))
+
+
+def _change(channel_id, change):
+    """Run a change of the channel: 303 back to it, 404 for no such channel, its page with the reason (422)."""
+    try:
+        change()
+    except NotFound:
+        abort(404)
+    except InvalidInput as invalid:
+        return _channel_page(_get(channel_id), str(invalid), 422)
+    return redirect(url_for(".show", channel_id=channel_id), 303)
