@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 SIDEBAR = Path(__file__).resolve().parent.parent / "sidebar"
-FEATURES = ("insight", "materials", "sync", "identity", "jobs", "sop", "manage", "actions")
+FEATURES = ("insight", "materials", "sync", "identity", "jobs", "sop", "manage", "actions", "acquisition")
 CORE = ("domain",)
 
 
