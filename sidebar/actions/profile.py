@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..domain.facts import PROFILE_GROUP
 from ..domain.linking import link_profiles, normalise_mobile
 from ..extensions import db
-from ..models import ContactMobile, CorpTag
+from ..models import ContactMobile, CorpTag, TagChange
 from ..sync.tags import refresh_corp_tags
 from ..wecom import WeComError
 from .service import InvalidInput, own_follow
@@ -65,9 +65,16 @@ def edit_profile(wecom, advisor, external_userid, edit):
             removed = {t.tag_id for t in remove}
             follow.tags = [t for t in follow.tags or [] if t.get("tag_id") not in removed] + [
                 {"tag_id": t.tag_id, "group_name": t.group_name, "tag_name": t.name, "type": 1} for t in add]
+            _record_tags(advisor, follow.external_userid, add, remove)
     finally:
         db.session.commit()  # what WeCom took is kept even when a later call failed
     return follow
+
+
+def _record_tags(advisor, external_userid, add, remove):
+    """Keep the tag history for the client's timeline (WeCom keeps none we could read)."""
+    db.session.add_all(TagChange(external_userid=external_userid, userid=advisor, action=action, tag_id=t.tag_id,
+                                 tag_name=t.name) for action, tags in (("add", add), ("remove", remove)) for t in tags)
 
 
 def _text_changes(follow, edit):

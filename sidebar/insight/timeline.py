@@ -1,10 +1,11 @@
 """One timeline (客户动态) of a client: notes, shares (sent and blocked), opens, journey stages reached,
-SOP tasks done or skipped, groups joined and left — one feed, newest first, paged.
+SOP tasks done or skipped, groups joined and left, tags added or removed in the sidebar — one feed,
+newest first, paged.
 
 Each source gives its newest rows up to the end of the page asked for, so a page costs a fixed
 number of queries; the feed is merged in Python. Authorised like the notes (the viewer's follow, or
-a manager's branch view) and logged as a view of the client. Tag changes are not in it: nothing
-records them yet (the local copy keeps the current tags only).
+a manager's branch view) and logged as a view of the client. Tag changes are those made through the
+sidebar's profile edit (TagChange); a change made in WeCom itself reaches us only as the new state.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -13,7 +14,7 @@ from ..domain.access import staff_names
 from ..domain.facts import STAGE_LABELS, profile_of
 from ..extensions import db
 from ..models import (CHINA, STAGES, FollowUpNote, GroupChat, GroupMember, LinkOpen, MaterialVersion, Share,
-                      SopPlan, SopTask)
+                      SopPlan, SopTask, TagChange)
 from .contact import _log_view, viewable_follow
 
 PAGE_SIZE = 20
@@ -27,7 +28,7 @@ class Event:
     """One line of the feed: when (naive UTC, or a China day), what, and who."""
 
     at: datetime  # for order: naive UTC
-    kind: str  # note, share, blocked, open, stage, sop, joined, left
+    kind: str  # note, share, blocked, open, stage, sop, joined, left, tag
     text: str
     who: str  # an advisor's userid (named later), or 客户
     day_only: bool = False  # a journey stage: the trading system gives its date, not its time
@@ -51,7 +52,8 @@ def timeline_section(wecom, viewer, external_userid, page=1):
     page = max(1, min(page, 50))
     upto = page * PAGE_SIZE + 1  # one more than the page's end tells whether there is more
     events = sorted((*_notes(external_userid, upto), *_shares(external_userid, upto), *_opens(external_userid, upto),
-                     *_stages(external_userid), *_sop(external_userid, upto), *_groups(external_userid, upto)),
+                     *_stages(external_userid), *_sop(external_userid, upto), *_groups(external_userid, upto),
+                     *_tags(external_userid, upto)),
                     key=lambda e: e.at, reverse=True)
     shown = events[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     names = staff_names({e.who for e in shown if e.who != CLIENT})
@@ -123,6 +125,16 @@ def _groups(external_userid, limit):
         if left_at:
             events.append(Event(left_at, "left", f"退出群「{name or '未命名客户群'}」", CLIENT))
     return events
+
+
+def _tags(external_userid, limit):
+    """Tags an advisor added or removed in the sidebar."""
+    rows = db.session.execute(
+        db.select(TagChange.changed_at, TagChange.action, TagChange.tag_name, TagChange.userid)
+        .where(TagChange.external_userid == external_userid)
+        .order_by(TagChange.changed_at.desc(), TagChange.id.desc()).limit(limit))
+    return [Event(changed_at, "tag", f"{'添加' if action == 'add' else '移除'}标签「{name}」", userid)
+            for changed_at, action, name, userid in rows]
 
 
 def _china_midnight(day):
