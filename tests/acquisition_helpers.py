@@ -69,3 +69,20 @@ def welcomes(emulator):
     """The welcomes the emulator received through send_welcome_msg."""
     messages = requests.get(f"{emulator.url}/_admin/messages", timeout=5).json()["messages"]
     return [m for m in messages if m.get("kind") == "welcome"]
+
+
+def add_arrival(name, external_userid, arrived, userid="zhangwei"):
+    """A contact's arrival through the channel named `name` (made as a plain row if new) at China time
+    'YYYY-MM-DD HH:MM'; call inside an app context."""
+    from sop_helpers import utc
+
+    channel = db.session.scalar(select(Channel).where(Channel.name == name))
+    if channel is None:
+        channel = Channel(name=name, kind="contact", state="st_" + name.encode().hex()[:26],
+                          created_by=OPERATOR)
+        db.session.add(channel)
+        db.session.flush()
+    db.session.add(ChannelArrival(source_key=f"{channel.id}:{external_userid}:{arrived}", channel_id=channel.id,
+                                  state=channel.state, kind="contact", external_userid=external_userid, userid=userid,
+                                  arrived_at=utc(arrived)))
+    db.session.flush()

@@ -69,3 +69,27 @@ def seed_funnel(app):
         add_profile("wm_w1", "880000000021", "funded", registered="2026-11-04", opened="2026-11-04",
                     funded="2026-11-07")
         db.session.commit()
+
+
+OTHER_MANAGER = "wangfang"  # made manager of her own 徐汇营业部 (department 4): a member the emulator signs in
+
+
+def seed_channels(app):
+    """The channels that brought November's cohort (on top of seed_funnel): see test_manage_channels."""
+    from acquisition_helpers import add_arrival
+
+    with app.app_context():
+        add_arrival("地推", "wm_c1", "2026-11-02 09:50")
+        add_arrival("地推", "wm_c2", "2026-11-10 09:50")
+        add_arrival("直播", "wm_c6", "2026-11-05 09:50")
+        add_arrival("地推", "wm_c6", "2026-11-20 09:50", userid="lina")  # a later arrival: not its channel
+        add_arrival("直播", "wm_l1", "2026-11-08 09:50", userid="lina")
+        add_arrival("直播", "wm_w1", "2026-11-03 09:50", userid="wangfang")  # the other branch
+        db.session.commit()
+    seed_other_manager(app)
+
+
+def seed_other_manager(app):
+    """A manager of 徐汇营业部 (department 4)."""
+    with app.app_context():
+        grant_role(OTHER_MANAGER, "manager")

@@ -37,12 +37,21 @@ def channel_mix(member_ids):
     when no channel brought any of them."""
     if not member_ids:
         return []
-    firsts = {}
-    for member_id, name in db.session.execute(select(ChannelArrival.external_userid, Channel.name).join(
-            Channel, Channel.id == ChannelArrival.channel_id).where(ChannelArrival.external_userid.in_(member_ids))
-            .order_by(ChannelArrival.arrived_at, ChannelArrival.id)).tuples():
-        firsts.setdefault(member_id, name)
+    firsts = first_channels(member_ids)
     if not firsts:
         return []
     counts = Counter(firsts.get(m, UNKNOWN) for m in member_ids)
     return sorted(counts.items(), key=lambda item: (item[0] == UNKNOWN, -item[1], item[0]))
+
+
+def first_channels(external_userids):
+    """external_userid -> the name of the channel of their first arrival, in one query; absent when none."""
+    firsts = {}
+    if not external_userids:
+        return firsts
+    for contact, name in db.session.execute(select(ChannelArrival.external_userid, Channel.name).join(
+            Channel, Channel.id == ChannelArrival.channel_id).where(
+            ChannelArrival.external_userid.in_(list(external_userids)))
+            .order_by(ChannelArrival.arrived_at, ChannelArrival.id)).tuples():
+        firsts.setdefault(contact, name)
+    return firsts

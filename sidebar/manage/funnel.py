@@ -12,10 +12,12 @@ from statistics import median
 
 from sqlalchemy import select
 
+from ..acquisition.attribution import first_channels
 from ..domain.facts import STAGE_LABELS, is_dormant
 from ..extensions import db
 from ..models import JourneyEvent
 from .journeys import FUNNEL_STEPS, advisor_labels, journeys
+from .openings import UNKNOWN_CHANNEL
 
 STEPS = ("added", *FUNNEL_STEPS)
 STEP_LABELS = {"added": "企微客户", **{step: STAGE_LABELS[step] for step in FUNNEL_STEPS}}
@@ -53,6 +55,18 @@ class Funnel:
     won_back: int
     since: object = None
     until: object = None
+    channels: list = None  # [ChannelLine]: the cohort by the channel that brought each contact
+
+
+@dataclass
+class ChannelLine:
+    """The cohort of one channel: added → opened → funded, and the median days from added to opened."""
+
+    label: str
+    added: int
+    opened: int
+    funded: int
+    median_days: float | None
 
 
 def in_cohort(journey, since, until):
@@ -78,7 +92,19 @@ def funnel(advisors, since, until):
     won = _won_back({j.account_id for j in everyone if j.account_id}, since, until)
     return Funnel(total=_line("all", "合计", cohort, until), branches=per_branch,
                   advisors=[line for line in per_advisor if line.steps[0].count], since=since, until=until,
-                  dormant=sum(1 for j in everyone if is_dormant(j.profile, until)), won_back=won)
+                  dormant=sum(1 for j in everyone if is_dormant(j.profile, until)), won_back=won,
+                  channels=by_channel(cohort, until))
+
+
+def by_channel(cohort, until):
+    """ChannelLines of a cohort, largest first, 未知渠道 (no channel brought them) last."""
+    firsts = first_channels({j.external_userid for j in cohort})
+    groups = {}
+    for journey in cohort:
+        groups.setdefault(firsts.get(journey.external_userid, UNKNOWN_CHANNEL), []).append(journey)
+    lines = [ChannelLine(name, len(rows), len(step_rows(rows, "opened", until)), len(step_rows(rows, "funded", until)),
+                         _median_days(rows, "added", "opened", until)) for name, rows in groups.items()]
+    return sorted(lines, key=lambda line: (line.label == UNKNOWN_CHANNEL, -line.added, line.label))
 
 
 def _line(key, label, cohort, until, branch=""):

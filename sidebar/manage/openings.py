@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, or_, select
 
+from ..acquisition.attribution import first_channels
 from ..extensions import db
 from ..models import (CHINA, STAGES, ClientProfile, GroupChat, GroupMember, JourneyEvent, Material, Share, SopPlan,
                       SopTask)
@@ -17,6 +18,7 @@ from ..domain.facts import STAGE_LABELS
 from .journeys import advisor_labels, owners_of
 
 KIND_LABELS = {stage: STAGE_LABELS[stage] for stage in STAGES}
+UNKNOWN_CHANNEL = "未知渠道"  # no channel's code brought the client (they were added some other way)
 COMPARED = {"yesterday": 1, "last_week": 7}  # days back, at the same time of day
 
 
@@ -33,6 +35,7 @@ class Opening:
     touch: str | None = None  # the last material or SOP step that reached the client before it
     touch_at: datetime | None = None
     advisor_name: str | None = None
+    channel: str = UNKNOWN_CHANNEL  # the channel of the client's first arrival
 
 
 @dataclass
@@ -104,15 +107,18 @@ def _known_by(event, day, now):
 
 
 def attribute(events, owner):
-    """Openings with their advisor, the group the client was in then, and the last touch before."""
+    """Openings with their advisor, the channel that brought the client, the group they were in then, and the
+    last touch before."""
     profiles = {p.account_id: p for p in db.session.scalars(
         select(ClientProfile).where(ClientProfile.account_id.in_([e.account_id for e in events])))} if events else {}
+    channels = first_channels({p.external_userid for p in profiles.values() if p.external_userid})
     openings = []
     for event in sorted(events, key=lambda e: e.recorded_at, reverse=True):
         advisor, name = owner.get(event.account_id, (None, None))
         profile = profiles.get(event.account_id)
         opening = Opening(event.account_id, event.kind, event.recorded_at, advisor, name or (profile and profile.name))
         if profile is not None:
+            opening.channel = channels.get(profile.external_userid, UNKNOWN_CHANNEL)
             groups = _groups_then(profile, event.recorded_at)
             opening.group = groups[0][1] if groups else None
             opening.touch, opening.touch_at = _last_touch(profile.external_userid, groups, event.recorded_at)
