@@ -68,7 +68,7 @@ def page(app, userid, **query):
 def figures_of(html, selector):
     """data-figure -> shown text inside the element starting with selector."""
     block = re.search(rf"{selector}(.*?)</(?:tr|ul)>", html, re.S).group(1)
-    return dict(re.findall(r'data-figure="(\w+)">([^<]*)<', block))
+    return dict(re.findall(r'data-figure="(\w+)">(?:<a [^>]*>)?([^<]*)<', block))
 
 
 def expected(userids):
@@ -128,3 +128,42 @@ def test_only_managers_see_it_and_a_bad_period_is_refused(activity_app):
     default = manager.get("/manage/activity").get_data(as_text=True)
     assert f"{UNTIL - timedelta(days=29)} 至 {UNTIL}" in default, "the last 30 days up to yesterday"
     assert "<svg" in default and 'data-advisor="zhangwei"' in default
+
+
+def test_an_advisors_figures_link_to_the_days_and_clients_behind_them_masked_and_scoped(activity_app):
+    """zhouqiang's zhangwei: the three stored days of the period add up to the row; his two funded clients, masked."""
+    html = page(activity_app, "zhouqiang")
+    assert "/manage/activity/rows?advisor=zhangwei" in html
+    manager = signed_in(activity_app, "zhouqiang")
+    response = manager.get("/manage/activity/rows", query_string={"advisor": "zhangwei", "since": SINCE.isoformat(),
+                                                                   "until": UNTIL.isoformat()})
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    rows = response.get_data(as_text=True)
+    days = re.findall(r'<tr data-day="([\d-]+)">(.*?)</tr>', rows, re.S)
+    assert len(days) == 3
+    for key in ("chats", "messages", "new_contacts", "lost_contacts"):
+        total = sum(int(re.search(rf'data-figure="{key}">(\d+)<', cells).group(1)) for _, cells in days)
+        assert str(total) == expected({"zhangwei"})[key], key
+    accounts = re.findall(r'<li data-account="([^"]+)"', rows)
+    assert sorted(accounts) == ["****0001", "****0002"], "funded and traded, not the opened one"
+    assert "88pd000001" not in rows and "88pd000002" not in rows
+    query = {"advisor": "zhangwei"}
+    assert signed_in(activity_app, "hemin").get("/manage/activity/rows", query_string=query).status_code == 404
+    assert signed_in(activity_app, "zhangwei").get("/manage/activity/rows", query_string=query).status_code == 403
+
+
+def test_activity_is_part_of_the_workbench_navigation(activity_app):
+    html = page(activity_app, "zhouqiang")
+    assert 'href="/manage/openings"' in html and 'href="/manage/scorecard"' in html
+    assert 'href="/manage/activity" aria-current="page"' in html
+    openings = signed_in(activity_app, "zhouqiang").get("/manage/openings").get_data(as_text=True)
+    assert 'href="/manage/activity"' in openings
+    firm = signed_in(activity_app, "sunli").get("/manage/openings").get_data(as_text=True)
+    assert 'href="/manage/activity"' not in firm, "compliance reads no department tree"
+
+
+def test_a_manager_opening_the_app_outside_a_chat_finds_the_workbench(activity_app):
+    home = signed_in(activity_app, "zhouqiang").get("/sidebar/today").get_data(as_text=True)
+    assert 'href="/manage/"' in home and "网点管理" in home
+    advisor = signed_in(activity_app, "zhangwei").get("/sidebar/today")
+    assert advisor.status_code == 200 and "网点管理" not in advisor.get_data(as_text=True)

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 
 from helpers import signed_in
-from manage_helpers import COMPLIANCE, MANAGER, seed_branches
+from manage_helpers import COMPLIANCE, MANAGER, add_member, seed_branches
 from sidebar.extensions import db
 from sidebar.identity.service import grant_role
-from sidebar.models import Share, SopTarget, SopTask
+from sidebar.models import ExternalContact, Share, SopTarget, SopTask
 from sop_helpers import OPERATOR, live_plan, utc
 
 PLAN = {"name": "开户未入金提醒", "kind": "client", "trigger": {"stage": "opened", "held_days": 3},
@@ -46,14 +46,17 @@ def sop_app(app):
         for advisor, kind, target, at, opened in SHARES:
             db.session.add(Share(advisor=advisor, target_type=kind, target_id=target, status="sent", created_at=utc(at),
                                  result_at=utc(at), first_opened_at=utc(at) + timedelta(hours=1) if opened else None))
+        db.session.add(ExternalContact(external_userid="wm_t0", name="王总13812345678"))
+        add_member("hemin", "何敏", 4)  # 徐汇's manager
         db.session.commit()
+        grant_role("hemin", "manager")
     return app
 
 
 def figures(page, row):
     """data-figure -> text of a table row."""
     found = re.search(rf'<tr {row}>(.*?)</tr>', page, re.S).group(1)
-    return dict(re.findall(r'data-figure="([\w-]+)">([^<]*)<', found))
+    return dict(re.findall(r'data-figure="([\w-]+)">(?:<a [^>]*>)?([^<]*)<', found))
 
 
 def test_on_time_rates_overdue_tasks_and_reach_of_the_managers_branch(sop_app):
@@ -72,3 +75,30 @@ def test_on_time_rates_overdue_tasks_and_reach_of_the_managers_branch(sop_app):
     firm = signed_in(sop_app, COMPLIANCE).get(f"/manage/execution?{PERIOD}").get_data(as_text=True)
     assert figures(firm, 'data-advisor="wangfang"')["on-time"] == "100.0%"
     assert "<svg" in page
+
+
+def row_statuses(client, query):
+    """data-status of each row behind a figure (the page must answer 200)."""
+    response = client.get(f"/manage/execution/rows?{PERIOD}&{query}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    return re.findall(r'<tr data-status="(\w+)">', html), html
+
+
+def test_each_figure_links_to_the_rows_behind_it_masked_and_scoped(sop_app):
+    """zhangwei's on-time rate is out of 4 tasks, 2 done; 1 overdue now (October's); 3 sends in November. Another
+    branch's manager gets none of them."""
+    manager = signed_in(sop_app, MANAGER)
+    page = manager.get(f"/manage/execution?{PERIOD}").get_data(as_text=True)
+    assert "/manage/execution/rows?figure=counted" in page and "advisor=zhangwei" in page
+    counted, html = row_statuses(manager, "figure=counted&advisor=zhangwei")
+    assert sorted(counted) == ["done", "done", "late", "skipped"]
+    assert "13812345678" not in html and "138****5678" in html, "names are masked"
+    assert row_statuses(manager, "figure=overdue&advisor=zhangwei")[0] == ["overdue"]
+    assert sorted(row_statuses(manager, "figure=reach&advisor=zhangwei")[0]) == ["已打开", "已打开", "未打开"]
+    branch, _ = row_statuses(manager, "figure=counted&branch=部门 3")
+    assert len(branch) == 6 and branch.count("done") == 2
+    other = signed_in(sop_app, "hemin")
+    assert other.get(f"/manage/execution/rows?{PERIOD}&figure=counted&advisor=zhangwei").status_code == 404
+    assert row_statuses(other, "figure=counted&branch=部门 3")[0] == []
+    assert row_statuses(other, "figure=counted")[0] == ["done"], "only wangfang's own task"

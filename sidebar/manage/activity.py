@@ -1,22 +1,54 @@
 """/manage/activity: the service activity of a manager's department tree (WeCom's statistics, T+1)."""
 from flask import Blueprint, abort, g
 
+from ..domain.access import roles_of, staff_names
 from ..identity.auth import role_required
-from ..params import date_arg
+from ..masking import mask_account
+from ..params import date_arg, text_arg
 from ..web import private, render
 from . import activity_figures
 from .activity_figures import InvalidPeriod
+from .scope import advisors_in_scope
 
 bp = Blueprint("manage_activity", __name__, url_prefix="/manage")
+
+
+def nav_pages():
+    """The workbench's nav entries beyond its own pages: 企微服务 for a manager (it reads a department tree)."""
+    userid = g.get("userid")
+    return {"manage_pages": [("manage_activity.activity", "企微服务")] if userid and "manager" in roles_of(userid)
+            else []}
+
+
+bp.context_processor(nav_pages)
+
+
+def _period():
+    """(since, until) of the query string; 400 when reversed or too long."""
+    try:
+        return activity_figures.period(date_arg("since"), date_arg("until"))
+    except InvalidPeriod as invalid:
+        abort(400, str(invalid))
 
 
 @bp.get("/activity")
 @role_required("manager")
 def activity():
     """Per advisor in scope: chats, messages, reply rate and time, contacts won and lost; WeCom coverage."""
-    try:
-        since, until = activity_figures.period(date_arg("since"), date_arg("until"))
-    except InvalidPeriod as invalid:
-        abort(400, str(invalid))
+    since, until = _period()
     report = activity_figures.activity_report(g.userid, since, until)
     return private(render("manage/activity.html", report=report))
+
+
+@bp.get("/activity/rows")
+@role_required("manager")
+def activity_rows():
+    """The statistics days and the funded clients on WeCom behind one advisor's figures, masked."""
+    scope = advisors_in_scope(g.userid)
+    advisor = text_arg("advisor", 64)
+    if not advisor or advisor not in scope:
+        abort(404)
+    since, until = _period()
+    return private(render("manage/activity_rows.html", advisor=advisor, name=staff_names({advisor}).get(advisor, advisor),
+                          days=activity_figures.advisor_days(advisor, since, until), since=since, until=until,
+                          clients=activity_figures.funded_reached(advisor), mask_account=mask_account))

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from ..domain.access import advisors_managed_by, departments_managed_by, staff_names
 from ..extensions import db
 from ..insight import charts
-from ..models import AdvisorActivity, ClientProfile, Department, Follow, GroupActivity, china_today
+from ..models import (AdvisorActivity, ClientProfile, Department, ExternalContact, Follow, GroupActivity,
+                      china_today)
 
 FUNDED = ("funded", "traded")
 MAX_PERIOD_DAYS = 180  # WeCom keeps no older statistics
@@ -202,3 +203,19 @@ def _sum_coverage(rows):
         total.funded += row.funded
         total.reachable += row.reachable
     return total
+
+
+def advisor_days(userid, since, until):
+    """The stored statistics days of one advisor in the period, the rows the page's figures add up."""
+    return db.session.scalars(select(AdvisorActivity).where(
+        AdvisorActivity.userid == userid, AdvisorActivity.day.between(since, until))
+        .order_by(AdvisorActivity.day)).all()
+
+
+def funded_reached(userid):
+    """(name, account_id) of the funded clients the advisor follows on WeCom now: funded_reached_by's rows."""
+    pairs = db.session.execute(select(ExternalContact.name, ClientProfile.account_id).select_from(Follow).join(
+        ClientProfile, ClientProfile.external_userid == Follow.external_userid).outerjoin(
+        ExternalContact, ExternalContact.external_userid == Follow.external_userid).where(
+        Follow.userid == userid, Follow.ended_at.is_(None), ClientProfile.stage.in_(FUNDED))).tuples().all()
+    return sorted(set(pairs), key=lambda pair: pair[1] or "")

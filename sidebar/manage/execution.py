@@ -11,7 +11,7 @@ from datetime import datetime, time, timezone
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import CHINA, Share, SopTask
+from ..models import CHINA, ExternalContact, GroupChat, Share, SopTask
 from .journeys import advisor_labels
 
 SETTLED = ("done", "late", "skipped", "blocked", "expired")
@@ -84,3 +84,39 @@ def execution(advisors, since, until, now):
     active = [line for line in lines.values() if line.tasks or line.sent or line.overdue_now]
     return (sorted(active, key=lambda line: (line.branch, line.key)),
             [branches[name] for name in sorted(branches)], total)
+
+
+ROW_FIGURES = {"counted": "计入按时率的任务", "overdue": "当前逾期的任务", "reach": "期间发送"}
+
+
+def _chat_names(chat_ids):
+    """{chat_id: the group's name or the contact's name} (masked in the template)."""
+    names = dict(db.session.execute(select(GroupChat.chat_id, GroupChat.name)
+                                    .where(GroupChat.chat_id.in_(chat_ids))).tuples().all())
+    names.update(db.session.execute(select(ExternalContact.external_userid, ExternalContact.name)
+                                    .where(ExternalContact.external_userid.in_(chat_ids))).tuples().all())
+    return names
+
+
+def rows_behind(advisors, since, until, now, figure, advisor=None, branch=None):
+    """The tasks (counted, overdue) or shares (reach) behind one line's figure, as (advisor, chat kind, chat id, at,
+    status) rows, and the chats' names; the same selection execution() counts."""
+    labels = advisor_labels(advisors)
+    chosen = [a for a in advisors if (not advisor or a == advisor) and (not branch or labels[a][1] == branch)]
+    start, end = utc_bounds(since, until)
+    now_utc = now.astimezone(timezone.utc).replace(tzinfo=None)
+    rows = []
+    if figure == "reach":
+        for share in db.session.scalars(select(Share).where(Share.advisor.in_(chosen), Share.status == "sent",
+                                                            Share.result_at.between(start, end))):
+            rows.append((share.advisor, share.target_type, share.target_id, share.result_at,
+                         "已打开" if share.first_opened_at else "未打开"))
+    else:
+        for task in db.session.scalars(select(SopTask).where(SopTask.advisor.in_(chosen))):
+            overdue = task.status == "open" and task.deadline < now_utc
+            counted = start <= task.due_at <= end and task.status != "cancelled" and (
+                overdue or task.status in SETTLED)
+            if overdue if figure == "overdue" else counted:
+                rows.append((task.advisor, task.chat_kind, task.chat_id, task.due_at, "overdue" if overdue else task.status))
+    rows.sort(key=lambda row: (row[3], row[0]))
+    return rows, _chat_names({row[2] for row in rows}), {a: labels[a][0] for a in chosen}

@@ -14,10 +14,13 @@ from . import execution as execution_service
 from . import funnel as funnel_service
 from . import openings as openings_service
 from . import scorecard as scorecard_service
+from ..sop.tasks import STATUS_LABELS
+from .activity import nav_pages
 from .journeys import advisor_labels
 from .scope import advisors_in_scope, sees_firm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+bp.context_processor(nav_pages)
 VIEWERS = ("manager", "compliance")  # compliance reads the whole firm; a manager their branch
 DEFAULT_DAYS = 30
 POLL_SECONDS = 30
@@ -110,6 +113,23 @@ def execution():
                          for line in advisor_lines])
     return private(render("manage/execution.html", advisors=advisor_lines, branches=branch_lines, total=total,
                           since=since, until=until, chart=chart))
+
+
+@bp.get("/execution/rows")
+@role_required(*VIEWERS)
+def execution_rows():
+    """The tasks or shares behind a figure of SOP执行与触达 (one advisor's or branch's), masked."""
+    advisors = _scope()
+    since, until = _period()
+    figure = choice_arg("figure", execution_service.ROW_FIGURES, default="counted")
+    advisor, branch = text_arg("advisor", 64), text_arg("branch", 64)
+    if advisor and advisor not in advisors:
+        abort(404)
+    rows, names, advisor_names = execution_service.rows_behind(advisors, since, until, datetime.now(CHINA), figure,
+                                                               advisor=advisor, branch=branch)
+    return private(render("manage/execution_rows.html", rows=rows, names=names, advisor_names=advisor_names,
+                          figure=figure, labels=execution_service.ROW_FIGURES, statuses=STATUS_LABELS,
+                          since=since, until=until))
 
 
 def _percent(rate):

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, g, jsonify, make_response, render_template, 
 
 from ..extensions import wecom
 from ..identity.auth import login_required
-from ..domain.access import staff_names
+from ..domain.access import roles_of, staff_names
 from ..materials import sharing
 from ..materials.storage import storage
 from ..materials.links import share_links
@@ -43,7 +43,8 @@ def today():
     """The advisor's 工作台: tasks due now and overdue, by chat, and what was done today."""
     due = tasks.due_for_advisor(g.userid)
     return private(render("sop/today.html", chats=tasks.counts_by_chat(due), done=tasks.done_today(g.userid),
-                          labels=tasks.STATUS_LABELS, names=_chat_names(due), mass=mass_overview(g.userid)))
+                          labels=tasks.STATUS_LABELS, names=_chat_names(due), mass=mass_overview(g.userid),
+                          manager="manager" in roles_of(g.userid)))
 
 
 @bp.post("/sidebar/tasks/<int:task_id>/shares")
