@@ -84,6 +84,8 @@ def test_a_later_open_of_the_sidebar_requests_only_the_page_and_the_panel(browse
         expect(page.frame_locator("iframe").locator("article.contact")).to_be_visible(timeout=15000)
         first = [path for path in requested if path.startswith("/static/")]
         assert len(first) >= 4, first
+        if page.frame_locator("iframe").locator(".sop-slot, .sop-tasks").count():  # the first open's 今日SOP, loaded
+            expect(page.frame_locator("iframe").locator(".sop-tasks")).to_be_visible(timeout=15000)
         del requested[:]
         page.locator(f'.chat-item[data-chat="contact:{follow["external_userid"]}"]').first.click()  # WeCom reloads the sidebar
         assert eventually(lambda: any(path.startswith("/sidebar/contacts/") for path in requested), timeout=15)
