@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import STAGES, ClientProfile, ExternalContact, Follow, Staff, china_day
-from .scope import branch_of
+from .scope import branch_of, department_names
 
 FUNNEL_STEPS = ("registered", "opened", "funded", "traded")  # after "added": the steps head office counts
 
@@ -70,8 +70,9 @@ def advisor_labels(advisors):
     """userid -> (name, branch label) of the advisors."""
     rows = db.session.execute(select(Staff.userid, Staff.name, Staff.department).where(
         Staff.userid.in_(list(advisors)))) if advisors else []
-    labels = {userid: (name, branch_of(department)) for userid, name, department in rows}
-    return {userid: labels.get(userid, (userid, branch_of(None))) for userid in advisors}
+    names = department_names()
+    labels = {userid: (name, branch_of(department, names)) for userid, name, department in rows}
+    return {userid: labels.get(userid, (userid, branch_of(None, names))) for userid in advisors}
 
 
 def owners_of(accounts):

@@ -27,9 +27,13 @@ def sees_firm(userid):
     return bool(roles & set(FIRM_ROLES)) or ("manager" in roles and departments_managed_by(userid) is None)
 
 
-def branch_of(department):
-    """The label of an advisor's branch: the name of their first WeCom department."""
+def branch_of(department, names):
+    """The label of an advisor's branch: the name of their first WeCom department ({id: name} from department_names)."""
     if not department:
         return "未分配"
-    name = db.session.scalar(db.select(Department.name).where(Department.id == department[0]))
-    return name or f"部门 {department[0]}"
+    return names.get(department[0]) or f"部门 {department[0]}"
+
+
+def department_names():
+    """{department id: name} of the synced tree, read once for a page's labels."""
+    return dict(db.session.execute(db.select(Department.id, Department.name)).tuples().all())

@@ -34,6 +34,14 @@ def _scope():
     return advisors_in_scope(g.userid)
 
 
+def _advisor_arg(advisors):
+    """The `advisor` the rows are asked for, if any: one of the viewer's (404 for anyone else)."""
+    advisor = text_arg("advisor", 64)
+    if advisor and advisor not in advisors:
+        abort(404)
+    return advisor
+
+
 def _period():
     """(since, until) from the query string: the last 30 days by default; 400 when reversed."""
     until = date_arg("until") or china_today()
@@ -68,9 +76,7 @@ def funnel_rows():
     advisors = _scope()
     since, until = _period()
     step = choice_arg("step", funnel_service.STEPS, default="added")
-    advisor, branch = text_arg("advisor", 64), text_arg("branch", 64)
-    if advisor and advisor not in advisors:
-        abort(404)
+    advisor, branch = _advisor_arg(advisors), text_arg("branch", 64)
     rows = funnel_service.rows_behind(advisors, since, until, step, advisor=advisor, branch=branch,
                                       dormant=choice_arg("dormant", ("1",)) == "1")
     names = {userid: name for userid, (name, _) in advisor_labels(advisors).items()}
@@ -94,9 +100,7 @@ def opening_rows():
     """Today's steps of one kind behind a figure of 开户实况, attributed and masked."""
     advisors = _scope()
     kind = choice_arg("kind", openings_service.KIND_LABELS, default="opened")
-    advisor = text_arg("advisor", 64)
-    if advisor and advisor not in advisors:
-        abort(404)
+    advisor = _advisor_arg(advisors)
     steps = openings_service.todays_steps(advisors, datetime.now(CHINA), kind, advisor, firm=sees_firm(g.userid))
     return private(render("manage/opening_rows.html", steps=steps, kind=kind, kinds=openings_service.KIND_LABELS,
                           mask_account=mask_account))
@@ -122,9 +126,7 @@ def execution_rows():
     advisors = _scope()
     since, until = _period()
     figure = choice_arg("figure", execution_service.ROW_FIGURES, default="counted")
-    advisor, branch = text_arg("advisor", 64), text_arg("branch", 64)
-    if advisor and advisor not in advisors:
-        abort(404)
+    advisor, branch = _advisor_arg(advisors), text_arg("branch", 64)
     rows, names, advisor_names = execution_service.rows_behind(advisors, since, until, datetime.now(CHINA), figure,
                                                                advisor=advisor, branch=branch)
     return private(render("manage/execution_rows.html", rows=rows, names=names, advisor_names=advisor_names,
