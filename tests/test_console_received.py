@@ -68,7 +68,7 @@ def test_a_file_previews_its_name_and_size_as_wechat_writes_them(library_app, ed
     data = samples.pdf("Prospectus", ("a" * 3000,))
     material = publish(library_app, kind="file", title="说明书", file=accept("file", "稳健理财说明书.pdf", io.BytesIO(data)))
     texts, _ = preview(editor, material)
-    assert texts["title"] == ["稳健理财说明书.pdf"]
+    assert texts["title"] == ["说明书.pdf"], "the file reaches the chat under the title, not the uploaded name"
     assert texts["size"] == [f"{round(len(data) / 1024, 1)} KB"]
     assert texts["icon"] == ["PDF"]
     assert "bubble" not in texts, "general material: no disclaimer follows"

@@ -24,8 +24,9 @@ def test_a_file_previews_under_its_title_with_its_size_and_the_disclaimer_to_fol
     assert page.status_code == 200
     text = html.unescape(page.get_data(as_text=True))
     assert "稳健理财 1 号说明书.pdf" in text and "note.pdf" not in text
-    assert f"{(len(samples.pdf()) + 1023) // 1024} KB" in text
-    assert "随后自动发送风险提示：投资有风险，入市需谨慎" in text
+    size = len(samples.pdf())
+    assert f'<p class="received-size">{size} B</p>' in text if size < 1024 else f"{size / 1024:.1f} KB" in text
+    assert '<p class="received-bubble received-follow-up">投资有风险，入市需谨慎</p>' in text, "the disclaimer follows"
     assert 'class="share-button"' in text and "已发过" not in text
 
 

@@ -1,8 +1,8 @@
 """Before sending: what the client will receive from a material in this chat, and whether it was sent here.
 
-The preview is built from the same approved version the share would send (the card's title and
-description with the disclaimer, the poster, the file under the name it reaches the chat with), and
-says why it would be blocked, by the rule the share applies.
+The preview is built from the same approved version the share would send and drawn by the console's
+partial (templates/materials/_received.html, from received.received_of), and says why it would be
+blocked, by the rule the share applies.
 """
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,7 +10,6 @@ from datetime import timedelta
 from ..models import utcnow
 from .audience import audience_for
 from .library import last_sent
-from .media import sent_name
 from .sharing import _live_version, blocking_reason
 
 ASK_AGAIN_WITHIN = timedelta(days=1)  # sending the same material to the same chat again this soon asks first
@@ -23,9 +22,6 @@ class Preview:
     material: object
     version: object
     audience: object
-    file_name: str | None  # a file's or video's name in the chat
-    file_size: int | None
-    description: str  # a card's grey line: summary and disclaimer
     blocked: str | None  # the reason the share would be refused, or None
     sent_at: object  # when it last reached this chat (UTC), or None
 
@@ -44,11 +40,6 @@ def preview(wecom, advisor, material_id, target, today):
     """The preview for the chat `target`; NotVisible when the chat or material is not the advisor's to see."""
     audience = audience_for(wecom, advisor, target, today)
     material, version = _live_version(material_id)
-    stored = version.file
-    disclaimer = version.disclaimer if version.risk_level else None
     return Preview(material, version, audience,
-                   file_name=sent_name(version.title, stored) if stored and material.kind in ("file", "video") else None,
-                   file_size=stored.size if stored else None,
-                   description=" ".join(filter(None, [version.summary, disclaimer])),
                    blocked=blocking_reason(material, version, audience, today),
                    sent_at=last_sent(audience, [material.id]).get(material.id))

@@ -5,6 +5,8 @@ tests/test_console_received.py shares through the emulator and compares.
 """
 from dataclasses import dataclass
 
+from .media import sent_name
+
 KIND_OF_MESSAGE = {"text": "text", "image": "image", "video": "video", "file": "file", "link": "news",
                    "miniprogram": "miniprogram"}
 
@@ -18,7 +20,7 @@ class Received:
     text: str | None  # a text message's whole content
     desc: str | None  # a link card's description
     picture: bool  # a poster or a card's cover is shown
-    file_name: str | None
+    file_name: str | None  # the name the file reaches the chat with (its title, not the uploaded name)
     file_size: str | None  # "1.2 MB", as WeChat writes it under a file
     follow_up: str | None
 
@@ -32,7 +34,7 @@ def received_of(version):
     picture = bool(version.file_sha) if kind == "image" else bool(version.cover_sha)
     stored = version.file if kind in ("image", "video", "file") else None
     return Received(kind=KIND_OF_MESSAGE[kind], title=version.title, text=text, desc=desc, picture=picture,
-                    file_name=version.file_name if stored else None,
+                    file_name=sent_name(version.title, stored) if stored else None,
                     file_size=size_label(stored.size) if stored else None,
                     follow_up=disclaimer if kind not in ("text", "link") else None)
 
