@@ -75,21 +75,29 @@ def record_joins(group):
     chat = group.get("chat_id")
     joined = [m for m in group.get("member_list", []) if m.get("type") == 2 and m.get("state")]
     channels = {state: c for state, c in _channels({m["state"] for m in joined}).items() if c.kind == "group"}
-    keys = {_join_key(chat, m): m for m in joined if m["state"] in channels}
-    if not keys:
+    joined = [m for m in joined if m["state"] in channels]
+    if not joined:
         return 0
-    known = set(db.session.scalars(select(ChannelArrival.source_key).where(ChannelArrival.source_key.in_(keys))))
-    for state in {m["state"] for m in keys.values()}:
+    for state in {m["state"] for m in joined}:
         channel = channels[state]
         if chat not in channel.chat_ids and _made_by_code(channel, group):
             _adopt_room(channel, chat, group.get("owner"))
-    for key, member in keys.items():
-        if key not in known:
-            arrived = from_epoch(member.get("join_time")) or utcnow()
-            _ensure_arrival(channels[member["state"]], key, "group", member["userid"], group.get("owner"), chat,
-                            arrived, "unset")
+    # one arrival per member, group and channel: a refetch, a nightly sync or a rejoin through the same code
+    # adds none (nor does a world whose join times moved, as the demo's emulator's do at each start)
+    known = set(db.session.execute(select(ChannelArrival.channel_id, ChannelArrival.external_userid).where(
+        ChannelArrival.chat_id == chat, ChannelArrival.external_userid.in_([m["userid"] for m in joined]))).tuples())
+    added = 0
+    for member in joined:
+        channel = channels[member["state"]]
+        if (channel.id, member["userid"]) in known:
+            continue
+        arrived = from_epoch(member.get("join_time")) or utcnow()
+        _ensure_arrival(channel, _join_key(chat, member), "group", member["userid"], group.get("owner"), chat,
+                        arrived, "unset")
+        known.add((channel.id, member["userid"]))
+        added += 1
     db.session.commit()
-    return len(keys) - len(known)
+    return added
 
 
 def _join_key(chat, member):
