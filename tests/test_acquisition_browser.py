@@ -35,3 +35,27 @@ def test_a_prospect_scans_the_live_stream_code_and_the_sidebar_shows_where_they_
     sidebar = page.frame_locator("iframe")
     expect(sidebar.locator("[data-source]")).to_contain_text("抖音直播", timeout=15000)
     expect(sidebar.locator("ul.tags li", has_text="直播").first).to_be_visible()
+
+
+@pytest.mark.timeout(120)
+def test_an_operator_prints_the_code_on_an_approved_poster_on_the_phone(browser, demo_server):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from test_craft_browser import SMALL_TARGETS, phone
+
+    page = phone(browser, demo_server, "chenjing")  # the demo's operator
+    page.goto(f"{demo_server.url}/console/channels")
+    page.get_by_role("link", name="抖音直播").first.click()
+    form = page.locator("form.poster-form")
+    expect(form.get_by_role("combobox")).to_contain_text("双十一开户福利海报")
+    form.get_by_role("combobox").select_option(label="双十一开户福利海报")
+    assert page.evaluate("() => document.documentElement.scrollWidth") == 360
+    assert page.evaluate(SMALL_TARGETS, "form.poster-form select, form.poster-form button") == []
+    with page.expect_download() as download:
+        form.get_by_role("button", name="生成带二维码的海报（PNG）").click()
+    poster = Image.open(io.BytesIO(download.value.path().read_bytes()))
+    assert [code.text for code in zxingcpp.read_barcodes(poster)][0].startswith("https://work.weixin.qq.com/ca/")
+    page.context.close()

@@ -68,21 +68,48 @@ def record_add(wecom, fields):
 
 
 def record_joins(group):
-    """Members of a stored group (groupchat/get's data) who came in through a join code: one arrival each;
-    a group the code made when the others were full joins its siblings' SOP plans."""
+    """Members of a stored group (groupchat/get's data) who came in through a join code: one arrival each,
+    whether the callback told us or the nightly sync found them; returns how many were new. An arrival
+    already recorded is left as it is. A group the code made when the others were full joins its
+    siblings' SOP plans, while the channel is live."""
     chat = group.get("chat_id")
     joined = [m for m in group.get("member_list", []) if m.get("type") == 2 and m.get("state")]
-    channels = _channels({m["state"] for m in joined})
-    for member in joined:
-        channel = channels.get(member["state"])
-        if channel is None or channel.kind != "group":
-            continue
-        if chat not in channel.chat_ids:
+    channels = {state: c for state, c in _channels({m["state"] for m in joined}).items() if c.kind == "group"}
+    joined = [m for m in joined if m["state"] in channels]
+    if not joined:
+        return 0
+    for state in {m["state"] for m in joined}:
+        channel = channels[state]
+        if chat not in channel.chat_ids and _made_by_code(channel, group):
             _adopt_room(channel, chat, group.get("owner"))
+    # one arrival per member, group and channel: a refetch, a nightly sync or a rejoin through the same code
+    # adds none (nor does a world whose join times moved, as the demo's emulator's do at each start)
+    known = set(db.session.execute(select(ChannelArrival.channel_id, ChannelArrival.external_userid).where(
+        ChannelArrival.chat_id == chat, ChannelArrival.external_userid.in_([m["userid"] for m in joined]))).tuples())
+    added = 0
+    for member in joined:
+        channel = channels[member["state"]]
+        if (channel.id, member["userid"]) in known:
+            continue
         arrived = from_epoch(member.get("join_time")) or utcnow()
-        _ensure_arrival(channel, f"g:{chat}:{member['userid']}:{member.get('join_time') or 0}", "group",
-                        member["userid"], group.get("owner"), chat, arrived, "unset")
+        _ensure_arrival(channel, _join_key(chat, member), "group", member["userid"], group.get("owner"), chat,
+                        arrived, "unset")
+        known.add((channel.id, member["userid"]))
+        added += 1
     db.session.commit()
+    return added
+
+
+def _join_key(chat, member):
+    """The source key of one join: the same from a callback's fetch and from the sync's."""
+    return f"g:{chat}:{member['userid']}:{member.get('join_time') or 0}"
+
+
+def _made_by_code(channel, group):
+    """Whether a group not among the channel's may be one its code made: the channel is live and the group
+    is younger than it (a group the operator took off the channel is older, and is not taken back)."""
+    created = from_epoch(group.get("create_time"))
+    return channel.active and created is not None and created >= channel.created_at.replace(microsecond=0)
 
 
 # -- arrivals -----------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 from ..extensions import wecom
 from ..identity.auth import role_required
 from ..web import private, render
-from . import channels, report
+from . import channels, posters, report
 from .channels import ChannelInput, InvalidInput, NotFound
 
 bp = Blueprint("channels", __name__, url_prefix="/console/channels")
@@ -67,6 +67,22 @@ def qr(channel_id):
     return private(response)
 
 
+@bp.get("/<int:channel_id>/poster.png")
+@role_required(*WRITERS)
+def poster(channel_id):
+    """The channel's QR code printed on the approved poster `material`, as a PNG to download; the page
+    with the reason (422) for a material that may not be printed."""
+    channel = _get(channel_id)
+    material = request.args.get("material", "")
+    try:
+        image = posters.compose(channel, int(material) if material.isdigit() and len(material) < 10 else None)
+    except InvalidInput as invalid:
+        return _channel_page(channel, str(invalid), 422)
+    response = Response(image, mimetype="image/png")
+    response.headers["Content-Disposition"] = (f'attachment; filename="channel-{channel.id}-poster-{material}.png"')
+    return private(response)
+
+
 @bp.get("/report")
 @role_required(*READERS)
 def channel_report():
@@ -102,6 +118,7 @@ def _channel_page(channel, error=None, status=200):
     """One channel's page."""
     return private(render("acquisition/channel.html", status=status, channel=channel, error=error,
                           choices=channels.form_choices(), kinds=channels.KIND_LABELS,
+                          posters=posters.poster_choices() if "operator" in g.roles else [],
                           figures=report.channel_figures(channel.id), recent=report.recent_arrivals(channel.id)))
 
 

@@ -203,11 +203,11 @@ def _save(storage, material, version, data, editor):
         setattr(version, name, getattr(data, name))
     created = []
     try:
+        db.session.add(material)  # before _store's query autoflushes: a new version is in the session with it
         if data.file:
             version.file_sha, version.file_name = _store(storage, data.file, created), data.file.name
         if data.cover:
             version.cover_sha = _store(storage, data.cover, created)
-        db.session.add(material)
         search.index_version(version)
         _record_editor(version, editor)
         db.session.commit()

@@ -193,7 +193,8 @@ def sync_command(since, restart):
                f"contacts +{counts['contacts_added']} ~{counts['contacts_changed']}, "
                f"follows +{counts['follows_added']} ~{counts['follows_changed']} "
                f"restored {counts['follows_restored']} ended {counts['follows_ended']}, "
-               f"groups +{counts['groups_added']} ~{counts['groups_changed']} dismissed {counts['groups_dismissed']}")
+               f"groups +{counts['groups_added']} ~{counts['groups_changed']} dismissed {counts['groups_dismissed']}, "
+               f"channel arrivals +{counts['arrivals_added']}")
     if not result.changed():
         click.echo("nothing changed: the local copy already matched WeCom")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, or_, select
 
+from ..acquisition import arrival
 from ..domain.directory import (assign, contact_values, dismiss_group, end_follows, follow_values, has_changes,
                                 mobiles_of, staff_values, store_contact, store_group, store_mobiles)
 from ..domain.linking import link_profiles
@@ -319,7 +320,8 @@ def _refresh_group(wecom, pacer, chat_id, result):
     """Fetch and store one group; WeCom not knowing it any more means it was dismissed."""
     known = db.session.get(GroupChat, chat_id) is not None
     try:
-        group = store_group(pacer.call(wecom.get_group_chat, chat_id), touch=False)
+        data = pacer.call(wecom.get_group_chat, chat_id)
+        group = store_group(data, touch=False)
     except WeComError as error:
         if error.errcode != errors.GROUP_GONE:
             raise
@@ -330,6 +332,8 @@ def _refresh_group(wecom, pacer, chat_id, result):
     if group.group_changed:
         result.counts["groups_changed" if known else "groups_added"] += 1
         qualified.recheck(chat_id, china_today())  # a join the callbacks missed lifts a mark as well
+    # a join through a channel's code whose callback was missed: attributed by the member's `state`
+    result.counts["arrivals_added"] += arrival.record_joins(data)
 
 
 # -- finish: what WeCom did not list ---------------------------------------------------------------
