@@ -14,10 +14,10 @@ bp = Blueprint("manage_activity", __name__, url_prefix="/manage")
 
 
 def nav_pages():
-    """The workbench's nav entries beyond its own pages: 企微服务 for a manager (it reads a department tree)."""
+    """The workbench's nav entries beyond its own pages: 企微服务 and 大屏设备 for a manager (they read a department tree)."""
     userid = g.get("userid")
-    return {"manage_pages": [("manage_activity.activity", "企微服务")] if userid and "manager" in roles_of(userid)
-            else []}
+    return {"manage_pages": [("manage_activity.activity", "企微服务"), ("manage_walls.wall_list", "大屏设备")]
+            if userid and "manager" in roles_of(userid) else []}
 
 
 bp.context_processor(nav_pages)
