@@ -17,6 +17,7 @@ from test_activity_fetch import BEHAVIOR, GROUPS, calls, fault, follow_users
 PACE = 0.08  # well above the default (sync/pacing.py's 0.02): a job that ignored the setting shows
 FOLLOW_LIST = "/cgi-bin/externalcontact/get_follow_user_list"
 DAYS = 4
+JITTER = 0.1  # seconds an arrival may be noted late on a busy machine
 
 
 def test_the_job_spaces_every_call_by_the_pacing_setting(tmp_path, emulator, world):
@@ -28,9 +29,12 @@ def test_the_job_spaces_every_call_by_the_pacing_setting(tmp_path, emulator, wor
     log = requests.get(f"{emulator.url}/_admin/calls", timeout=5).json()["calls"]
     paced = [c for c in log if c["path"] in (FOLLOW_LIST, BEHAVIOR, GROUPS)]
     assert len(paced) == 1 + len(follow_users(world)) + LOOKBACK_DAYS
-    gaps = [later["at"] - earlier["at"] for earlier, later in zip(paced, paced[1:])]
-    # the emulator notes a call when it arrives: allow a little jitter, far less than the default pace
-    assert min(gaps) >= PACE - 0.025, f"two calls {min(gaps):.3f} s apart"
+    times = [c["at"] for c in paced]
+    # The emulator notes a call when it arrives, a little late when the machine is busy: one late arrival makes
+    # one gap short, but no stretch of calls can be shorter than its calls' pacing, less that much
+    for first in range(len(times)):
+        for last in range(first + 1, len(times)):
+            assert times[last] - times[first] >= (last - first) * PACE - JITTER, (first, last)
 
 
 @pytest.fixture
