@@ -51,6 +51,7 @@ ELSEWHERE = {
     ("/manage/walls/<int:wall_id>/link", "POST"): "the manager's own walls only (test_manage_walls)",
     ("/manage/walls/<int:wall_id>/revoke", "POST"): "the manager's own walls only (test_manage_walls)",
     ("/manage/wall/pair/<secret>", "GET"): "the TV's pairing, no staff session (test_manage_walls)",
+    ("/manage/wall/pair/<secret>", "POST"): "the TV's pairing, no staff session (test_manage_walls)",
     ("/manage/wall/screen", "GET"): "the TV's wall, its department only (test_manage_walls)",
 }
 

@@ -45,10 +45,19 @@ def set_up_wall(manager, department, name="大堂电视"):
     return response.status_code, page, found.group(1) if found else None
 
 
+def confirm(client, path):
+    """The TV opens the link and presses 登录大屏: the POST's response (a 404 when the link is dead)."""
+    page = client.get(path)
+    if page.status_code != 200:
+        return page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    return client.post(path, data={"csrf_token": token})
+
+
 def pair_tv(app, path):
-    """A fresh browser (no staff session) opens the link: (client, the cookie's value)."""
+    """A fresh browser (no staff session) opens the link and confirms: (client, the cookie's value)."""
     tv = app.test_client()
-    response = tv.get(path)
+    response = confirm(tv, path)
     assert response.status_code == 303 and response.location.endswith(SCREEN)
     cookie = tv.get_cookie(COOKIE, path=SCREEN)
     assert cookie is not None and cookie.http_only
@@ -98,11 +107,14 @@ def test_the_tvs_cookie_opens_nothing_but_its_wall(wall_app):
     assert tv.get(SCREEN, query_string={"branch": "徐汇营业部", "department": "4"}).get_data(as_text=True).count(THEIRS) == 0
 
 
-def test_the_link_opens_once(wall_app):
+def test_the_link_opens_once_and_a_preview_does_not_use_it_up(wall_app):
     _, _, path = set_up_wall(signed_in(wall_app, MANAGER), 3)
+    preview = wall_app.test_client()
+    assert preview.get(path).status_code == 200 and preview.get(SCREEN).status_code == 403, "only a confirm pairs"
+    assert preview.post(path).status_code == 400, "the confirm carries the page's CSRF token"
     pair_tv(wall_app, path)
     again = wall_app.test_client()
-    assert again.get(path).status_code == 404
+    assert again.get(path).status_code == 404 and confirm(again, path).status_code == 404
     assert again.get(SCREEN).status_code == 403
     assert wall_app.test_client().get("/manage/wall/pair/not-a-link").status_code == 404
 
@@ -161,4 +173,4 @@ def test_an_unopened_link_expires(wall_app):
         row = db.session.scalar(select(WallScreen))
         row.link_expires_at = datetime.utcnow() - timedelta(minutes=1)
         db.session.commit()
-    assert wall_app.test_client().get(path).status_code == 404
+    assert confirm(wall_app.test_client(), path).status_code == 404

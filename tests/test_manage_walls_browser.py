@@ -1,4 +1,4 @@
-"""The branch's TV in Chromium: it opens the pairing link once, lands on its dark wall with the link gone from the
+"""The branch's TV in Chromium: it opens the pairing link once and confirms, lands on its dark wall with the link gone from the
 address bar, the cookie out of the page's reach, and the wall's refresh carries the cookie and shows a new opening."""
 from datetime import datetime
 
@@ -22,6 +22,7 @@ def test_the_tv_pairs_once_and_its_wall_refreshes(browser, wall_app):
     page.clock.install()  # the page's own 30 s poll, fast-forwarded below
     try:
         page.goto(server.url + path)
+        page.get_by_role("button", name="登录大屏").click()
         expect(page.locator("#wall")).to_contain_text(OURS, timeout=15000)
         assert page.url == server.url + SCREEN, "the link leaves the address bar"
         assert "sidebar_wall" not in page.evaluate("document.cookie"), "the page's scripts cannot read it"

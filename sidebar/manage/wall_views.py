@@ -19,6 +19,7 @@ bp.context_processor(nav_pages)
 COOKIE = "sidebar_wall"
 COOKIE_DAYS = 365  # signed in once: the TV keeps it until the wall is revoked or paired again
 POLL_SECONDS = 30
+LINK_DEAD = "这个大屏链接已使用、已过期或已被撤销，请负责人重新生成"
 
 
 @bp.get("/walls")
@@ -69,12 +70,21 @@ def _walls_page(link=None, error=None, status=200):
 
 
 @bp.get("/wall/pair/<secret>")
+def pair_page(secret):
+    """The pairing link asks the TV to confirm: a chat app previewing the link must not use it up."""
+    limit_logins()
+    if not walls.link_is_live(secret):
+        abort(404, LINK_DEAD)
+    return private(render("manage/wall_pair.html", secret=secret))
+
+
+@bp.post("/wall/pair/<secret>")
 def pair(secret):
-    """The TV opens its link once: it gets the wall's cookie and goes to its wall; a used link opens nothing."""
+    """The TV confirms: it gets the wall's cookie and goes to its wall; the link is used up."""
     limit_logins()
     device = walls.pair(secret)
     if device is None:
-        abort(404, "这个大屏链接已使用、已过期或已被撤销，请负责人重新生成")
+        abort(404, LINK_DEAD)
     response = redirect(url_for(".screen"), 303)  # the link leaves the address bar
     response.set_cookie(COOKIE, device, max_age=int(timedelta(days=COOKIE_DAYS).total_seconds()),
                         path=url_for(".screen"), httponly=True, samesite="Lax",

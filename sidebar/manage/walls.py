@@ -97,10 +97,23 @@ def revoke(wall, manager):
     db.session.commit()
 
 
-def pair(link_secret):
-    """The TV opens its link: the cookie's secret, or None for a used, expired, revoked or unknown link."""
+def _linked(link_secret):
+    """The wall whose live, unexpired link this is, or None."""
     wall = db.session.scalar(select(WallScreen).where(WallScreen.link_hash == digest(link_secret or "")))
     if wall is None or wall.revoked_at is not None or wall.link_expires_at < utcnow():
+        return None
+    return wall
+
+
+def link_is_live(link_secret):
+    """Whether the pairing link can still be used."""
+    return _linked(link_secret) is not None
+
+
+def pair(link_secret):
+    """The TV opens its link: the cookie's secret, or None for a used, expired, revoked or unknown link."""
+    wall = _linked(link_secret)
+    if wall is None:
         return None
     secret = _new_secret()
     wall.link_hash = wall.link_expires_at = None  # used once
