@@ -44,3 +44,24 @@ def test_the_tv_pairs_once_and_its_wall_refreshes(browser, wall_app):
     finally:
         context.close()
         server.stop()
+
+
+def test_a_manager_sets_up_a_tv_on_the_phone(browser, wall_app, emulator):
+    server = LiveServer(wall_app)
+    context = browser.new_context(viewport={"width": 360, "height": 760})
+    context.add_cookies([{"name": "wecom_userid", "value": MANAGER, "url": emulator.url}])
+    page = context.new_page()
+    try:
+        page.goto(server.url + "/manage/walls")
+        expect(page.get_by_role("heading", name="大屏设备")).to_be_visible(timeout=15000)
+        page.get_by_label("名称").fill("大堂电视")
+        page.get_by_role("button", name="生成登录链接").click()
+        expect(page.locator(".wall-url")).to_contain_text("/manage/wall/pair/", timeout=15000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the page scrolls sideways"
+        small = page.evaluate("""[...document.querySelectorAll('.manage-nav a, .btn, select, input:not([type=hidden])')]
+            .filter(e => e.getBoundingClientRect().height < 44).map(e => e.textContent || e.name)""")
+        assert small == [], f"touch targets under 44 px: {small}"
+        expect(page.locator("tr[data-wall]")).to_contain_text("等待电视打开链接")
+    finally:
+        context.close()
+        server.stop()

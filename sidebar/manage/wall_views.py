@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
 
+from ..domain.access import staff_names
 from ..identity.auth import limit_logins, public_url, role_required
 from ..masking import mask_account
 from ..models import CHINA
@@ -64,9 +65,10 @@ def _link(secret):
 
 def _walls_page(link=None, error=None, status=200):
     """The list of the manager's TVs, with a link just made or the reason a set-up was refused."""
-    names = dict(walls.departments_for(g.userid))
-    return private(render("manage/walls.html", status=status, walls=walls.walls_of(g.userid), departments=names,
-                          link=link, error=error, hours=walls.LINK_HOURS))
+    screens = walls.walls_of(g.userid)
+    people = staff_names({w.created_by for w in screens} | {w.revoked_by for w in screens if w.revoked_by})
+    return private(render("manage/walls.html", status=status, walls=screens, departments=dict(walls.departments_for(
+        g.userid)), people=people, link=link, error=error, hours=walls.LINK_HOURS))
 
 
 @bp.get("/wall/pair/<secret>")
