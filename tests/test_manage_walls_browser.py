@@ -11,7 +11,7 @@ from sidebar.models import CHINA
 from sidebar.sync.profiles import import_profiles
 from test_manage_walls import OURS, SCREEN, THEIRS, set_up_wall, wall_app  # noqa: F401 (the fixture)
 
-NEW = "****0105"
+NEW = "李娜"  # the advisor of the opening that comes in while the TV watches
 
 
 def test_the_tv_pairs_once_and_its_wall_refreshes(browser, wall_app):
