@@ -1,5 +1,6 @@
-"""The branch's TV in Chromium: it opens the pairing link once and confirms, lands on its dark wall with the link gone from the
-address bar, the cookie out of the page's reach, and the wall's refresh carries the cookie and shows a new opening."""
+"""The branch's TV in Chromium: it opens the pairing link once and confirms, lands on its dark wall with the link
+gone from the address bar, the cookie out of the page's reach, and the wall's own refresh carries the cookie and
+shows a new opening; a manager sets a TV up on the phone."""
 from datetime import datetime
 
 from playwright.sync_api import expect
