@@ -59,6 +59,7 @@ def _register_blueprints(app):
     from .jobs.views import bp as jobs_bp
     from .manage.activity import bp as manage_activity_bp
     from .manage.views import bp as manage_bp
+    from .manage.wall_views import bp as manage_walls_bp
     from .materials.console import bp as console_bp
     from .materials.qualified_console import bp as qualified_console_bp
     from .materials.views import bp as materials_bp
@@ -70,7 +71,7 @@ def _register_blueprints(app):
 
     for blueprint in (health_bp, identity_bp, insight_bp, sync_bp, callbacks_bp, materials_bp, console_bp, jobs_bp,
                       sop_bp, sop_console_bp, sop_mass_bp, manage_activity_bp, manage_bp, qualified_console_bp,
-                      actions_bp, channels_bp):
+                      actions_bp, channels_bp, manage_walls_bp):
         app.register_blueprint(blueprint)
 
 

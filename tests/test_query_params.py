@@ -65,7 +65,8 @@ def site(library_app, world):
         plan_id = plan.id
     parts = {"material_id": str(material), "external_userid": follow["external_userid"], "chat_id": group,
              "token": token, "sha256": cover, "filename": "css/sidebar.css", "plan_id": str(plan_id),
-             "task_id": "1", "channel_id": "1"}  # no such task or channel: their routes still parse every hostile value
+             "task_id": "1", "channel_id": "1", "secret": "no-such-wall-link"}  # no such task, channel or wall link:
+    # their routes still parse every hostile value
     return Site(library_app, clients, parts)
 
 

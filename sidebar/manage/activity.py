@@ -14,10 +14,10 @@ bp = Blueprint("manage_activity", __name__, url_prefix="/manage")
 
 
 def nav_pages():
-    """The workbench's nav entries beyond its own pages: 企微服务 for a manager (it reads a department tree)."""
+    """The workbench's nav entries beyond its own pages: 企微服务 and 大屏设备 for a manager (they read a department tree)."""
     userid = g.get("userid")
-    return {"manage_pages": [("manage_activity.activity", "企微服务")] if userid and "manager" in roles_of(userid)
-            else []}
+    return {"manage_pages": [("manage_activity.activity", "企微服务"), ("manage_walls.wall_list", "大屏设备")]
+            if userid and "manager" in roles_of(userid) else []}
 
 
 bp.context_processor(nav_pages)
@@ -43,12 +43,26 @@ def activity():
 @bp.get("/activity/rows")
 @role_required("manager")
 def activity_rows():
-    """The statistics days and the funded clients on WeCom behind one advisor's figures, masked."""
+    """The statistics days, group days and funded clients on WeCom behind one advisor's figures (the whole
+    tree's without `advisor`), with their total worked out as the page does; masked."""
     scope = advisors_in_scope(g.userid)
     advisor = text_arg("advisor", 64)
-    if not advisor or advisor not in scope:
+    if advisor and advisor not in scope:
         abort(404)
     since, until = _period()
-    return private(render("manage/activity_rows.html", advisor=advisor, name=staff_names({advisor}).get(advisor, advisor),
-                          days=activity_figures.advisor_days(advisor, since, until), since=since, until=until,
-                          clients=activity_figures.funded_reached(advisor), mask_account=mask_account))
+    advisors = {advisor} if advisor else scope
+    days = activity_figures.advisor_days(advisors, since, until)
+    return private(render("manage/activity_rows.html", advisor=advisor, names=staff_names(advisors), days=days,
+                          total=activity_figures.days_total(days), since=since, until=until,
+                          groups=activity_figures.group_days(advisors, since, until),
+                          clients=activity_figures.funded_reached(advisors), mask_account=mask_account))
+
+
+@bp.get("/activity/coverage")
+@role_required("manager")
+def coverage_rows():
+    """The funded clients behind a branch's WeCom coverage (every branch's of the tree without `branch`), masked."""
+    branch = text_arg("branch", 64)
+    clients = activity_figures.coverage_clients(g.userid, branch)
+    return private(render("manage/coverage_rows.html", branch=branch, clients=clients, mask_account=mask_account,
+                          reached=sum(1 for *_, reachable in clients if reachable)))

@@ -164,22 +164,39 @@ def funded_reached_by(userids):
 
 def coverage_by_branch(manager):
     """Coverage of each department in the manager's tree that has funded clients (profile.branch names it)."""
-    tree = {d.id: d for d in db.session.scalars(select(Department))}
-    scope = departments_managed_by(manager)
-    whole_firm = scope is None
-    by_name = _branch_names(tree)
-    reachable = set(db.session.scalars(select(Follow.external_userid).where(Follow.ended_at.is_(None))))
     rows = {}
-    for branch, external_userid in db.session.execute(select(ClientProfile.branch, ClientProfile.external_userid)
-                                                      .where(ClientProfile.stage.in_(FUNDED))).tuples():
-        department = by_name.get(branch or "")
-        if not whole_firm and department not in scope:
-            continue
-        name = tree[department].name if department is not None else (branch or "未注明营业部")
+    for department, name, _, _, reachable in _funded_in_scope(manager):
         coverage = rows.setdefault((department, name), Coverage(department, name))
         coverage.funded += 1
-        coverage.reachable += external_userid in reachable
+        coverage.reachable += reachable
     return sorted(rows.values(), key=lambda c: (c.department_id is None, c.department_id or 0, c.name))
+
+
+def coverage_clients(manager, branch=None):
+    """(name, account_id, reachable) of the funded clients behind a branch's coverage (every branch's without
+    one): the rows coverage_by_branch counts, in the manager's tree."""
+    rows = [(client, account_id, reachable) for _, label, client, account_id, reachable in _funded_in_scope(manager)
+            if not branch or label == branch]
+    return sorted(rows, key=lambda row: (not row[2], row[1] or ""))
+
+
+def _funded_in_scope(manager):
+    """(department id or None, branch label, client name, account_id, reachable) of each funded profile of the
+    manager's tree."""
+    tree = {d.id: d for d in db.session.scalars(select(Department))}
+    scope = departments_managed_by(manager)
+    by_name = _branch_names(tree)
+    reachable = set(db.session.scalars(select(Follow.external_userid).where(Follow.ended_at.is_(None))))
+    query = select(ClientProfile.branch, ClientProfile.external_userid, ClientProfile.account_id,
+                   ExternalContact.name).outerjoin(
+        ExternalContact, ExternalContact.external_userid == ClientProfile.external_userid).where(
+        ClientProfile.stage.in_(FUNDED))
+    for branch, external_userid, account_id, name in db.session.execute(query).tuples():
+        department = by_name.get(branch or "")
+        if scope is not None and department not in scope:
+            continue
+        label = tree[department].name if department is not None else (branch or "未注明营业部")
+        yield department, label, name, account_id, external_userid in reachable
 
 
 def _branch_names(tree):
@@ -205,17 +222,32 @@ def _sum_coverage(rows):
     return total
 
 
-def advisor_days(userid, since, until):
-    """The stored statistics days of one advisor in the period, the rows the page's figures add up."""
+def advisor_days(userids, since, until):
+    """The stored statistics days of the advisors in the period, the rows the page's figures add up."""
     return db.session.scalars(select(AdvisorActivity).where(
-        AdvisorActivity.userid == userid, AdvisorActivity.day.between(since, until))
-        .order_by(AdvisorActivity.day)).all()
+        AdvisorActivity.userid.in_(userids), AdvisorActivity.day.between(since, until))
+        .order_by(AdvisorActivity.day, AdvisorActivity.userid)).all()
 
 
-def funded_reached(userid):
-    """(name, account_id) of the funded clients the advisor follows on WeCom now: funded_reached_by's rows."""
-    pairs = db.session.execute(select(ExternalContact.name, ClientProfile.account_id).select_from(Follow).join(
-        ClientProfile, ClientProfile.external_userid == Follow.external_userid).outerjoin(
+def group_days(userids, since, until):
+    """The stored group statistics days of the owners in the period, the rows behind 群消息."""
+    return db.session.scalars(select(GroupActivity).where(
+        GroupActivity.owner.in_(userids), GroupActivity.day.between(since, until))
+        .order_by(GroupActivity.day, GroupActivity.owner)).all()
+
+
+def days_total(days):
+    """The days added up as the page adds them: the reply rate and first-reply time weighted by each day's chats."""
+    sums = _Sums("", "合计")
+    for day in days:
+        sums.add(day)
+    return sums.row()
+
+
+def funded_reached(userids):
+    """(name, account_id, advisor) of the funded clients the advisors follow on WeCom now: funded_reached_by's rows."""
+    rows = db.session.execute(select(ExternalContact.name, ClientProfile.account_id, Follow.userid).select_from(
+        Follow).join(ClientProfile, ClientProfile.external_userid == Follow.external_userid).outerjoin(
         ExternalContact, ExternalContact.external_userid == Follow.external_userid).where(
-        Follow.userid == userid, Follow.ended_at.is_(None), ClientProfile.stage.in_(FUNDED))).tuples().all()
-    return sorted(set(pairs), key=lambda pair: pair[1] or "")
+        Follow.userid.in_(userids), Follow.ended_at.is_(None), ClientProfile.stage.in_(FUNDED))).tuples().all()
+    return sorted(set(rows), key=lambda row: (row[2], row[1] or ""))

@@ -17,3 +17,4 @@ from .masssend import MASS_STATES, SopMassSend  # noqa: F401
 from .actions import REMINDER_STATES, SCENES, FollowUpReminder, MaterialScene  # noqa: F401
 from .acquisition import CHANNEL_KINDS, WELCOME_STATES, Channel, ChannelArrival  # noqa: F401
 from .tagchanges import TAG_ACTIONS, TagChange  # noqa: F401
+from .walls import WallScreen  # noqa: F401
