@@ -56,14 +56,24 @@ def postgres_database(server_url, seed, scale):
 
 
 def worker_cpu(server):
-    """CPU seconds (user + system) the gunicorn workers have used so far."""
+    """pid -> CPU seconds (user + system) each gunicorn worker has used so far."""
     master = server.process.pid
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    ticks = 0
-    for pid in children:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
-    return ticks / os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:  # recycled (max_requests) in between
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: proc(5)
+    return used
+
+
+def cpu_since(before, after):
+    """CPU seconds the workers used between two worker_cpu() readings; None when a worker was recycled
+    in between (its successor's start-up would count, the rest of its own work would not)."""
+    if before.keys() != after.keys():
+        return None
+    return sum(after[pid] - before[pid] for pid in after)
 
 
 def wrk(url, cookie, paths, duration, folder):
@@ -100,7 +110,9 @@ def measure(settings, emulator, args):
                     rate, bad, done = wrk(server.url, cookie, paths, args.duration, folder)
                     assert bad == 0, f"{bad} answers to {route} were not 200"
                     rates[route].append(rate)
-                    cpu[route].append((worker_cpu(server) - used) * 1000 / done)
+                    seconds = cpu_since(used, worker_cpu(server))
+                    if seconds is not None:
+                        cpu[route].append(seconds * 1000 / done)
         workers = server.workers() - server.restarts()
     finally:
         server.stop()
@@ -114,9 +126,13 @@ def report(engine, rates, cpu):
     ratio = client / healthz
     rounds = ", ".join(f"{c:.0f}/{h:.0f}" for c, h in zip(rates["client"], rates["healthz"]))
     verdict = "PASS" if ratio >= SHARE else "MISS"
-    cpu_healthz, cpu_client = statistics.median(cpu["healthz"]), statistics.median(cpu["client"])
+    if cpu["healthz"] and cpu["client"]:  # rounds in which no worker was recycled
+        cpu_healthz, cpu_client = statistics.median(cpu["healthz"]), statistics.median(cpu["client"])
+        cpu_ratio = f"{cpu_healthz:.2f} / {cpu_client:.2f} = {cpu_healthz / cpu_client:.2f}"
+    else:
+        cpu_ratio = "—"
     print(f"| {engine} | {healthz:.0f} | {client:.0f} | {ratio:.2f} ({rounds}) | {verdict} (≥ {SHARE:.2f}) "
-          f"| {cpu_healthz:.2f} / {cpu_client:.2f} = {cpu_healthz / cpu_client:.2f} | {os.getloadavg()[0]:.1f} |")
+          f"| {cpu_ratio} | {os.getloadavg()[0]:.1f} |")
     return ratio >= SHARE
 
 
