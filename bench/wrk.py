@@ -95,7 +95,10 @@ def measure(settings, emulator, args):
     gunicorn -w 2. The CPU figure moves less with the neighbours' load than the rates do."""
     contacts, _groups = targets(create_app(settings))
     routes = {"healthz": ["/healthz"], "client": [f"/sidebar/contacts/{c}" for c in contacts]}
-    server = Gunicorn(settings, dataset.DATA / "wrk-gunicorn.log", workers=2)
+    # Not recycled while measured: at these rates gunicorn.conf.py's max_requests restarts a worker every
+    # few seconds, and the start-up would land in some round's rate and CPU figure.
+    server = Gunicorn({**settings, "GUNICORN_CMD_ARGS": "--max-requests 0"}, dataset.DATA / "wrk-gunicorn.log",
+                      workers=2)
     rates, cpu = {route: [] for route in routes}, {route: [] for route in routes}
     try:
         session = requests.Session()
