@@ -92,8 +92,21 @@ class ClientPanel:
     sop_due: bool = False  # the advisor has 今日SOP tasks due in this chat: the panel loads them
 
 
-def client_panel(wecom, viewer, external_userid, today=None):
-    """The panel for viewer, logged as a view of the client; NotVisible when not theirs."""
+def shown_panel(wecom, viewer, external_userid, render):
+    """render(panel) of the viewer's client panel, the view logged and committed before it is returned;
+    NotVisible when the client is not theirs.
+
+    Logged after the render and before anything is sent: a view that cannot be logged is not shown,
+    and the render's own read (下一步's materials) runs in the panel's transaction instead of taking
+    another connection after the commit (on PostgreSQL, with its pre-ping).
+    """
+    response = render(_client_panel(wecom, viewer, external_userid))
+    _log_view(viewer, external_userid)
+    return response
+
+
+def _client_panel(wecom, viewer, external_userid, today=None):
+    """The panel for viewer (not logged yet); NotVisible when not theirs."""
     today = today or china_today()
     follows = _active_follows(external_userid)  # the viewer's own among them authorises the usual open
     follow, read_only = next(((f, c) for f, c in follows if f.userid == viewer), None), False
@@ -111,7 +124,6 @@ def client_panel(wecom, viewer, external_userid, today=None):
     series, shares = _series(profile, today), shares_for_contact(external_userid)
     sop_due = not read_only and has_due(viewer, "contact", external_userid)
     source = source_of(external_userid)
-    _log_view(viewer, external_userid)
     return ClientPanel(
         contact=contact, follow=follow, read_only=read_only, sop_due=sop_due,
         colleagues=[names.get(f.userid, f.userid) for f in others],
@@ -125,7 +137,7 @@ def client_panel(wecom, viewer, external_userid, today=None):
 
 
 def _log_view(viewer, external_userid):
-    """Record the view (one insert in the request's transaction) and commit before anything is shown.
+    """Record the view (one insert at the end of the request's transaction) and commit before anything is shown.
 
     What the panel read stays as read: a commit expires every loaded ORM object by default (the slow
     way's follow), and the template would read it again.
