@@ -136,8 +136,8 @@ def _panel_again(external_userid):
     """After a change: the whole client panel, swapped into the page's panel (a browser: 303 to it)."""
     if not wants_fragment():
         return redirect(url_for("insight.contact", external_userid=external_userid), 303)
-    panel = contact_insight.client_panel(wecom(), g.userid, external_userid)
-    response = render("insight/contact.html", panel=panel)
+    response = contact_insight.shown_panel(wecom(), g.userid, external_userid,
+                                           lambda panel: render("insight/contact.html", panel=panel))
     response.headers.update({"HX-Retarget": "#panel", "HX-Reswap": "innerHTML"})
     return private(response)
 

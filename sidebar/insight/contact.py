@@ -6,13 +6,13 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, insert, select
 
 from ..acquisition.attribution import source_of
-from ..domain.access import NotVisible, find_follow, roles_of, same_branch, staff_names
+from ..domain.access import NotVisible, find_follow, roles_of, same_branch
 from ..domain.directory import ensure_staff
 from ..domain.facts import ADD_WAYS, PROFILE_GROUP, STAGE_LABELS, Risk, is_dormant, risk_of
 from ..extensions import db
 from ..masking import mask_account, mask_mobile
 from ..materials.tracking import shares_for_contact
-from ..models import (STAGES, AssetSnapshot, ClientProfile, ClientView, ExternalContact, Follow, FollowUpNote,
+from ..models import (STAGES, AssetSnapshot, ClientProfile, ClientView, ExternalContact, Follow, FollowUpNote, Staff,
                       china_day, china_today)
 from ..sop.tasks import has_due
 from ..wecom import WeComError
@@ -36,10 +36,13 @@ ProfileFacts = namedtuple("ProfileFacts", [column.name for column in PROFILE_COL
 Note = namedtuple("Note", [column.name for column in NOTE_COLUMNS])
 
 # Built once (see domain.access.ACTIVE_FOLLOW).
-LATEST_NOTES = (select(*NOTE_COLUMNS).where(FollowUpNote.external_userid == bindparam("external_userid"))
+# Each with the staff's names it needs (the advisors, the notes' authors): no statement of their own.
+LATEST_NOTES = (select(*NOTE_COLUMNS, Staff.name).outerjoin(Staff, Staff.userid == FollowUpNote.author)
+                .where(FollowUpNote.external_userid == bindparam("external_userid"))
                 .order_by(FollowUpNote.created_at.desc(), FollowUpNote.id.desc()).limit(NOTES_SHOWN))
-ACTIVE_FOLLOWS = (select(*FOLLOW_COLUMNS, *CONTACT_COLUMNS)
+ACTIVE_FOLLOWS = (select(*FOLLOW_COLUMNS, *CONTACT_COLUMNS, Staff.name)
                   .join_from(Follow, ExternalContact, Follow.external_userid == ExternalContact.external_userid)
+                  .outerjoin(Staff, Staff.userid == Follow.userid)
                   .where(Follow.external_userid == bindparam("external_userid"), Follow.ended_at.is_(None)))
 PROFILE = (select(*PROFILE_COLUMNS).where(ClientProfile.external_userid == bindparam("external_userid"))
            .order_by(ClientProfile.updated_at.desc()).limit(1))  # as domain.facts.profile_of picks
@@ -92,26 +95,38 @@ class ClientPanel:
     sop_due: bool = False  # the advisor has 今日SOP tasks due in this chat: the panel loads them
 
 
-def client_panel(wecom, viewer, external_userid, today=None):
-    """The panel for viewer, logged as a view of the client; NotVisible when not theirs."""
+def shown_panel(wecom, viewer, external_userid, render):
+    """render(panel) of the viewer's client panel, the view logged and committed before it is returned;
+    NotVisible when the client is not theirs.
+
+    Logged after the render and before anything is sent: a view that cannot be logged is not shown,
+    and the render's own read (下一步's materials) runs in the panel's transaction instead of taking
+    another connection after the commit (on PostgreSQL, with its pre-ping).
+    """
+    response = render(_client_panel(wecom, viewer, external_userid))
+    _log_view(viewer, external_userid)
+    return response
+
+
+def _client_panel(wecom, viewer, external_userid, today=None):
+    """The panel for viewer (not logged yet); NotVisible when not theirs."""
     today = today or china_today()
-    follows = _active_follows(external_userid)  # the viewer's own among them authorises the usual open
+    follows, names = _active_follows(external_userid)  # the viewer's own authorises the usual open
     follow, read_only = next(((f, c) for f, c in follows if f.userid == viewer), None), False
     if follow is None:  # not stored yet, or a manager's view of a branch client: the slow way
         found, read_only = viewable_follow(wecom, viewer, external_userid)
-        follows = _active_follows(external_userid)
+        follows, names = _active_follows(external_userid)
         follow = next((f, c) for f, c in follows if f.userid == found.userid)
     follow, contact = follow
     others = [f for f, _ in follows if f.userid != follow.userid]
     profile = _profile(external_userid)
-    notes = _latest_notes(external_userid)
-    names = staff_names({f.userid for f in others} | {n.author for n in notes} | {follow.userid})
+    notes, authors = _latest_notes(external_userid)
+    names.update(authors)
     for colleague in {f.userid for f in others} - names.keys():  # never seen: ask WeCom once
         names[colleague] = _staff_name(wecom, colleague)
     series, shares = _series(profile, today), shares_for_contact(external_userid)
     sop_due = not read_only and has_due(viewer, "contact", external_userid)
     source = source_of(external_userid)
-    _log_view(viewer, external_userid)
     return ClientPanel(
         contact=contact, follow=follow, read_only=read_only, sop_due=sop_due,
         colleagues=[names.get(f.userid, f.userid) for f in others],
@@ -125,7 +140,7 @@ def client_panel(wecom, viewer, external_userid, today=None):
 
 
 def _log_view(viewer, external_userid):
-    """Record the view (one insert in the request's transaction) and commit before anything is shown.
+    """Record the view (one insert at the end of the request's transaction) and commit before anything is shown.
 
     What the panel read stays as read: a commit expires every loaded ORM object by default (the slow
     way's follow), and the template would read it again.
@@ -161,15 +176,20 @@ def add_note(wecom, author, external_userid, body):
 def notes_section(wecom, viewer, external_userid):
     """(notes, author names) of a contact the viewer may read, logged as a view; NotVisible when not theirs."""
     follow, _ = viewable_follow(wecom, viewer, external_userid)
-    notes = _latest_notes(follow.external_userid)
-    authors = staff_names({n.author for n in notes})
+    notes, authors = _latest_notes(follow.external_userid)
     _log_view(viewer, follow.external_userid)
     return notes, authors
 
 
 def _latest_notes(external_userid):
-    """The newest notes on a contact, by any advisor (callers authorise first)."""
-    return [Note(*row) for row in db.session.connection().execute(LATEST_NOTES, {"external_userid": external_userid})]
+    """(the newest notes on a contact by any advisor, author userid -> name for the authors we know);
+    callers authorise first."""
+    notes, names = [], {}
+    for *columns, name in db.session.connection().execute(LATEST_NOTES, {"external_userid": external_userid}):
+        notes.append(Note(*columns))
+        if name is not None:
+            names[notes[-1].author] = name
+    return notes, names
 
 
 def _profile(external_userid):
@@ -212,10 +232,16 @@ def viewable_follow(wecom, viewer, external_userid):
 
 
 def _active_follows(external_userid):
-    """(follow, contact) of every advisor's current relation to the contact, in one query."""
-    split = len(FOLLOW_COLUMNS)
-    return [(FollowFacts(*row[:split]), ContactFacts(*row[split:]))
-            for row in db.session.connection().execute(ACTIVE_FOLLOWS, {"external_userid": external_userid})]
+    """([(follow, contact)] of every advisor's current relation to the contact, advisor userid -> name for
+    the advisors we know), in one query."""
+    split, end = len(FOLLOW_COLUMNS), len(FOLLOW_COLUMNS) + len(CONTACT_COLUMNS)
+    follows, names = [], {}
+    for row in db.session.connection().execute(ACTIVE_FOLLOWS, {"external_userid": external_userid}):
+        follow = FollowFacts(*row[:split])
+        follows.append((follow, ContactFacts(*row[split:end])))
+        if row[end] is not None:
+            names[follow.userid] = row[end]
+    return follows, names
 
 
 def _branch_follow(wecom, manager, external_userid):

@@ -25,8 +25,8 @@ def wecom_trouble():
 @login_required
 def contact(external_userid):
     """Client insight for a 1:1 chat."""
-    panel = _authorised(contact_insight.client_panel, external_userid)
-    return private(render("insight/contact.html", panel=panel))
+    return private(contact_insight.shown_panel(wecom(), g.userid, external_userid,
+                                               lambda panel: render("insight/contact.html", panel=panel)))
 
 
 @bp.post("/contacts/<external_userid>/notes")
