@@ -64,23 +64,6 @@ def upsert(bind, table):
     return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-def commit_upsert(write, *args):
-    """Run write(*args) and commit, returning what it returned; if a concurrent writer inserted the
-    same keys first, do it once more.
-
-    The second run sees the other writer's rows and updates them instead of inserting.
-    """
-    for attempt in (1, 2):
-        try:
-            written = write(*args)
-            db.session.commit()
-            return written
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
-
-
 @contextmanager
 def savepoint():
     """A SAVEPOINT around the block: an error inside undoes the block's writes only, never the caller's.

@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import insert, or_, select, update
 
-from ..database import commit_upsert
+from ..database import upsert_retrying
 from ..extensions import db
 from ..models import ClientProfile, GroupChat, GroupMember, GroupSnapshot, china_today, utcnow
 from .group import compositions
@@ -49,7 +49,7 @@ def store_snapshots(rows):
     """Insert or replace snapshot rows (one per group and day) in one transaction."""
     if not rows:
         return
-    commit_upsert(_upsert, rows)  # a concurrent recorder may insert the same day first
+    upsert_retrying(_upsert, rows)  # a concurrent recorder may insert the same day first
 
 
 def _upsert(rows):
