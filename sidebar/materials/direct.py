@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..domain.access import NotVisible
 from ..domain.facts import members_with_profiles, risk_of
+from ..database import savepoint
 from ..extensions import db
 from ..models import GroupMember, Share, china_today
 from ..wecom import WeComError
@@ -70,15 +71,15 @@ def prepare_direct(wecom, storage, advisor, material_id, target, links, today=No
         raise NobodyQualifies
     token = secrets.token_urlsafe(16)
     try:
-        message, follow_up = build_message(wecom, storage, version, *links(token), now=now)
+        with savepoint():  # what a failed upload wrote is undone, not the request's work
+            message, follow_up = build_message(wecom, storage, version, *links(token), now=now)
     except WeComError:
-        db.session.rollback()
         raise ShareFailed from None
     payload = contact_payload(message, follow_up, [t.id for t in targets])
     shares = [_share(advisor, material, version, audience, group, token if index == 0 else None, payload)
               for index, audience in enumerate(targets)]
     db.session.add_all(shares)
-    db.session.commit()
+    db.session.flush()
     return DirectShare(shares, payload, skipped)
 
 

@@ -11,6 +11,7 @@ from blinker import Namespace
 from sqlalchemy import update
 
 from ..domain.access import NotVisible
+from ..database import savepoint
 from ..extensions import db
 from ..models import Material, MaterialVersion, Share, china_today, utcnow
 from ..models.materials import SHARE_RESULTS
@@ -77,9 +78,9 @@ def prepare_share(wecom, storage, advisor, material_id, target, links, today=Non
         raise Blocked(share, others)
     share.token = secrets.token_urlsafe(16)
     try:
-        message, follow_up = build_message(wecom, storage, version, *links(share.token), now=now)
+        with savepoint():  # what a failed upload wrote is undone, not the request's work
+            message, follow_up = build_message(wecom, storage, version, *links(share.token), now=now)
     except WeComError:
-        db.session.rollback()
         _record(share, "failed", "物料上传到企业微信失败")
         raise ShareFailed from None
     share.message = {"message": message, "follow_up": follow_up}
@@ -96,7 +97,6 @@ def report_result(advisor, share_id, result):
         raise UnknownShare
     changed = db.session.execute(update(Share).where(Share.id == share.id, Share.status == "prepared")
                                  .values(status=result, result_at=utcnow())).rowcount
-    db.session.commit()
     if not changed:
         raise AlreadyReported
     return share
@@ -179,7 +179,11 @@ def _checks(audience, level):
 
 
 def _record(share, status, reason=None):
-    """Add the share row with its outcome and commit."""
+    """Add the share row with its outcome and commit.
+
+    Boundary: the audit keeps every attempt — a blocked or failed one is committed here, because the
+    request then fails (403, 502) and rolls back; a prepared one so that its token opens at once.
+    """
     share.status, share.reason = status, reason
     if status != "prepared":
         share.result_at = utcnow()
