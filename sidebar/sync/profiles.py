@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ..domain.linking import contact_matches, linked_contact, normalise_mobile
-from ..database import commit_upsert, upsert
+from ..database import upsert, upsert_retrying
 from ..extensions import db
 from ..models import (EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, JourneyEvent, china_today,
                       utcnow)
@@ -98,9 +98,12 @@ def _store(profiles, today):
 
     The name (e.g. CheckViolation) holds no SQL and no value. A database that is unreachable or busy
     fails the import instead: no row is to blame, and the sender retries the whole request.
+    Boundary: the import's chunks — each is committed (or rolled back) on its own, so a refused row costs
+    only its chunk's retry row by row, and a large import does not hold one transaction to the end.
     """
     try:
-        commit_upsert(_write_chunk, profiles, today)  # a concurrent import inserting the same rows: one retry
+        upsert_retrying(_write_chunk, profiles, today)  # a concurrent import inserting the same rows: one retry
+        db.session.commit()
     except OperationalError:
         db.session.rollback()
         raise
