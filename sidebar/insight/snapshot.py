@@ -10,6 +10,7 @@ from sqlalchemy import insert, or_, select, update
 from ..database import upsert_retrying
 from ..extensions import db
 from ..models import ClientProfile, GroupChat, GroupMember, GroupSnapshot, china_today, utcnow
+from ..sync.profiles import profiles_imported
 from .group import compositions
 
 BATCH = 200  # groups per composition query: IN lists stay small, memory stays bounded
@@ -28,6 +29,12 @@ def record_snapshots(today=None, chat_ids=None):
         store_snapshots([{"chat_id": chat_id, "day": today, **{name: getattr(figures, name) for name in FIGURES}}
                          for chat_id, figures in found.items()])
     return len(chat_ids)
+
+
+@profiles_imported.connect
+def _after_import(account_ids, today=None):
+    """An import stored these accounts: their groups' figures follow at once; how many groups."""
+    return record_for_accounts(account_ids, today)
 
 
 def record_for_accounts(account_ids, today=None):
