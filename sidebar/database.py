@@ -66,7 +66,7 @@ def upsert(bind, table):
 
 @contextmanager
 def savepoint():
-    """A SAVEPOINT around the block: an error inside undoes the block's writes only, never the caller's.
+    """A SAVEPOINT around a block that writes: an error inside undoes the block's writes only, never the caller's.
 
     For an expected error a service recovers from (a concurrent insert of the same keys): the session
     stays usable and the request's, job's or command's earlier work stays in its transaction.
@@ -80,10 +80,13 @@ def _begin_sqlite():
     """On SQLite, open the transaction before the SAVEPOINT (pysqlite opens one only before a write).
 
     A SAVEPOINT outside a transaction starts one of its own, and its RELEASE would commit everything.
+    IMMEDIATE, as pysqlite's own BEGIN before a write is in effect: the block is there to write, and a
+    deferred BEGIN's first read would pin a snapshot that another connection's commit (the token cache's)
+    makes too old to write on ("database is locked" at once, with no wait).
     """
     connection = db.session.connection()
     if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def upsert_retrying(write, *args):

@@ -44,6 +44,7 @@ def seeded(app):
 
     with app.app_context():
         grant_role("zhouqiang", "manager")
+        db.session.commit()
         live = Channel(name="抖音直播", kind="contact", state="qdlive", userids=["zhangwei"], created_by="zhaomin")
         poster = Channel(name="网点海报", kind="contact", state="qdposter", userids=["lina"], created_by="zhaomin")
         db.session.add_all([live, poster])
@@ -55,13 +56,17 @@ def seeded(app):
         seed_contact("wmC000005", "lina", poster, 40, stage="traded", opened_after=2)
         seed_contact("wmC000001", "lina", poster, 10)  # a second arrival: counted as an add, not a contact
         db.session.add(GroupChat(chat_id="wrROOM", name="直播粉丝群", owner="zhangwei"))
+        db.session.commit()
         db.session.add(ExternalContact(external_userid="wmC000006", name="群成员"))
+        db.session.commit()
         db.session.flush()
         db.session.add(GroupMember(chat_id="wrROOM", member_id="wmC000006", type=2))
+        db.session.commit()
         joined = NOW - timedelta(days=15)
         db.session.add(ChannelArrival(source_key="g:wrROOM:wmC000006", channel_id=live.id, state="qdlive", kind="group",
                                       external_userid="wmC000006", userid="zhangwei", chat_id="wrROOM",
                                       arrived_at=joined, welcome="unset"))
+        db.session.commit()
         _profile("wmC000006", "opened", joined, 6)
         db.session.commit()
         return {"live": live.id, "poster": poster.id}

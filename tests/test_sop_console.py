@@ -26,6 +26,7 @@ def console_app(library_app):
 
     with library_app.app_context():
         grant_role(OPERATOR, "operator")
+        db.session.commit()
     return library_app
 
 
@@ -62,6 +63,7 @@ def test_a_reviewer_who_wrote_the_plan_may_not_approve_it(console_app):
     with console_app.app_context():
         plan_id = plans.import_plans(REVIEWER, [PLAN])[0].id
         review.submit(REVIEWER, plan_id)
+        db.session.commit()
     answer = post(signed_in(console_app, REVIEWER), f"/console/sop/{plan_id}/approve")
     assert answer.status_code == 403 and "不能审核自己" in answer.get_data(as_text=True)
 
@@ -97,6 +99,7 @@ def seed(app, plan_id, treated, treated_reached, holdout, holdout_reached, tasks
             db.session.add(SopTask(plan_id=plan_id, version_id=version.id, step=0, target_ref=rows[n].id,
                                    chat_kind="contact", chat_id=rows[n].target_id, advisor=advisor,
                                    due_at=started, deadline=started + timedelta(hours=4), status=status, reason=reason))
+            db.session.commit()
         db.session.commit()
 
 
@@ -105,7 +108,9 @@ def live(app, plan=PLAN):
     plan_id = new_plan(app, plan)
     with app.app_context():
         review.submit(OPERATOR, plan_id)
+        db.session.commit()
         review.approve(REVIEWER, plan_id)
+        db.session.commit()
     return plan_id
 
 

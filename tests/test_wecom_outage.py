@@ -111,6 +111,7 @@ def test_media_needing_a_fresh_upload_cannot_be_sent_while_wecom_is_down(tmp_pat
     with app.app_context():
         for staff, role in CONSOLE_STAFF.items():
             grant_role(staff, role)
+            db.session.commit()
     poster = publish(app, kind="image", title="海报素材")
     text = publish(app, kind="text", title="文字话术")
     userid = advisors(world)[0]

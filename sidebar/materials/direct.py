@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from ..domain.access import NotVisible
 from ..domain.facts import members_with_profiles, risk_of
-from ..database import savepoint
 from ..extensions import db
 from ..models import GroupMember, Share, china_today
 from ..wecom import WeComError
@@ -71,9 +70,8 @@ def prepare_direct(wecom, storage, advisor, material_id, target, links, today=No
         raise NobodyQualifies
     token = secrets.token_urlsafe(16)
     try:
-        with savepoint():  # what a failed upload wrote is undone, not the request's work
-            message, follow_up = build_message(wecom, storage, version, *links(token), now=now)
-    except WeComError:
+        message, follow_up = build_message(wecom, storage, version, *links(token), now=now)
+    except WeComError:  # nothing to undo: a media_id remembered before it is as good as any
         raise ShareFailed from None
     payload = contact_payload(message, follow_up, [t.id for t in targets])
     shares = [_share(advisor, material, version, audience, group, token if index == 0 else None, payload)

@@ -11,7 +11,6 @@ from blinker import Namespace
 from sqlalchemy import update
 
 from ..domain.access import NotVisible
-from ..database import savepoint
 from ..extensions import db
 from ..models import Material, MaterialVersion, Share, china_today, utcnow
 from ..models.materials import SHARE_RESULTS
@@ -78,9 +77,8 @@ def prepare_share(wecom, storage, advisor, material_id, target, links, today=Non
         raise Blocked(share, others)
     share.token = secrets.token_urlsafe(16)
     try:
-        with savepoint():  # what a failed upload wrote is undone, not the request's work
-            message, follow_up = build_message(wecom, storage, version, *links(share.token), now=now)
-    except WeComError:
+        message, follow_up = build_message(wecom, storage, version, *links(share.token), now=now)
+    except WeComError:  # nothing to undo: a media_id remembered before it is as good as any
         _record(share, "failed", "物料上传到企业微信失败")
         raise ShareFailed from None
     share.message = {"message": message, "follow_up": follow_up}
