@@ -56,17 +56,13 @@ def seeded(app):
         seed_contact("wmC000005", "lina", poster, 40, stage="traded", opened_after=2)
         seed_contact("wmC000001", "lina", poster, 10)  # a second arrival: counted as an add, not a contact
         db.session.add(GroupChat(chat_id="wrROOM", name="直播粉丝群", owner="zhangwei"))
-        db.session.commit()
         db.session.add(ExternalContact(external_userid="wmC000006", name="群成员"))
-        db.session.commit()
         db.session.flush()
         db.session.add(GroupMember(chat_id="wrROOM", member_id="wmC000006", type=2))
-        db.session.commit()
         joined = NOW - timedelta(days=15)
         db.session.add(ChannelArrival(source_key="g:wrROOM:wmC000006", channel_id=live.id, state="qdlive", kind="group",
                                       external_userid="wmC000006", userid="zhangwei", chat_id="wrROOM",
                                       arrived_at=joined, welcome="unset"))
-        db.session.commit()
         _profile("wmC000006", "opened", joined, 6)
         db.session.commit()
         return {"live": live.id, "poster": poster.id}

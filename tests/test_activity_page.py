@@ -33,21 +33,17 @@ def activity_app(library_app, world):
             db.session.add(AdvisorActivity(userid=userid, day=UNTIL - timedelta(days=back), chat_cnt=chats,
                                            message_cnt=messages, reply_percentage=rate, avg_reply_time=minutes,
                                            negative_feedback_cnt=lost, new_apply_cnt=new, new_contact_cnt=new))
-            db.session.commit()
         for owner, back, messages in GROUP_MESSAGES:
             db.session.add(GroupActivity(owner=owner, day=UNTIL - timedelta(days=back), new_chat_cnt=0, chat_total=1,
                                          chat_has_msg=1, new_member_cnt=0, member_total=10, member_has_msg=3,
                                          msg_total=messages))
-            db.session.commit()
         add_client("wmtestpd000001", "zhangwei", stage="funded", branch=PUDONG)
         add_client("wmtestpd000002", "zhangwei", stage="traded", branch=PUDONG)
         add_client("wmtestpd000003", "zhangwei", stage="opened", branch=PUDONG)  # not funded: not counted
         add_client("wmtestxh000001", "wangfang", stage="funded", branch=XUHUI)
         add_client("wmtestxh000002", "wangfang", stage="funded", branch=XUHUI)
         db.session.add(ClientProfile(account_id="880000000091", stage="funded", branch=PUDONG))  # not on WeCom
-        db.session.commit()
         db.session.add(ClientProfile(account_id="880000000092", stage="traded", branch="总部直属"))
-        db.session.commit()
         db.session.flush()
         db.session.get(Follow, _follow_id("wangfang", "wmtestxh000002")).ended_at = UNTIL  # deleted: unreachable
         db.session.commit()

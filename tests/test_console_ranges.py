@@ -17,7 +17,6 @@ def add_shares(app, material, moments, advisor="zhangwei", status="sent"):
             db.session.add(Share(advisor=advisor, material_id=material, version_id=version.id, target_type="contact",
                                  target_id=f"wm{material}-{moment:%m%d%H%M}-{index}", target_name="客户",
                                  status=status, created_at=moment))
-            db.session.commit()
         db.session.commit()
 
 

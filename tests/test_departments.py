@@ -46,7 +46,6 @@ def test_without_a_tree_a_manager_sees_their_own_departments_as_before(library_a
     with library_app.app_context():
         for member in world["staff"]:
             db.session.add(Staff(userid=member["userid"], name=member["name"], department=member["department"]))
-            db.session.commit()
         db.session.commit()
         assert advisors_managed_by("zhouqiang") == {s["userid"] for s in world["staff"] if s["department"] == [3]}
         assert advisors_managed_by(REGION_MANAGER) == {REGION_MANAGER}, "no tree: nothing below is known"

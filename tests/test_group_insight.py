@@ -537,7 +537,6 @@ def test_data_versions_rise_after_a_commit_that_wrote_them_only(app):
             return {name: now[name] - before[name] for name in names if now[name] != before[name]}
 
         db.session.add(Staff(userid="notkept", name="不保存"))
-        db.session.commit()
         db.session.flush()
         db.session.rollback()
         assert risen() == {}, "a rolled-back write changes nothing"
@@ -546,9 +545,7 @@ def test_data_versions_rise_after_a_commit_that_wrote_them_only(app):
         db.session.commit()
         assert risen() == {"profiles": 1, "profiles:*": 1}, "a bulk update: its rows' parts are not known"
         db.session.add(ExternalContact(external_userid="wmVersions01", name="版本"))
-        db.session.commit()
         db.session.add(Follow(userid="zhangwei", external_userid="wmVersions01", remark_mobiles=[], tags=[]))
-        db.session.commit()
         db.session.commit()
         assert risen() == {"profiles": 1, "profiles:*": 1, "follows": 1, "follows:zhangwei": 1}, "zhangwei's only"
 
@@ -562,7 +559,6 @@ def add_big_group(app, chat_id, size):
     with app.app_context():
         db.session.add(GroupChat(chat_id=chat_id, name=f"大群{size}", owner="zhangwei",
                                  created_at=now - timedelta(days=100)))
-        db.session.commit()
         db.session.execute(insert(GroupMember), [
             {"chat_id": chat_id, "member_id": f"wm{chat_id}{i}", "type": 2, "name": f"成员{i}",
              "unionid": f"o{chat_id}{i}", "joined_at": now - timedelta(days=i % 30), "is_admin": False}

@@ -40,18 +40,14 @@ def sop_app(app):
         for n, (advisor, due, status) in enumerate(TASKS):
             target = SopTarget(plan_id=plan_id, kind="client", target_id=f"wm_t{n}", advisor=advisor, started_at=utc(due))
             db.session.add(target)
-            db.session.commit()
             db.session.flush()
             db.session.add(SopTask(plan_id=plan_id, version_id=version.id, step=0, target_ref=target.id,
                                    chat_kind="contact", chat_id=target.target_id, advisor=advisor, due_at=utc(due),
                                    deadline=utc(due) + timedelta(hours=4), status=status))
-            db.session.commit()
         for advisor, kind, target, at, opened in SHARES:
             db.session.add(Share(advisor=advisor, target_type=kind, target_id=target, status="sent", created_at=utc(at),
                                  result_at=utc(at), first_opened_at=utc(at) + timedelta(hours=1) if opened else None))
-            db.session.commit()
         db.session.add(ExternalContact(external_userid="wm_t0", name="王总13812345678"))
-        db.session.commit()
         add_member("hemin", "何敏", 4)  # 徐汇's manager
         db.session.commit()
         grant_role("hemin", "manager")

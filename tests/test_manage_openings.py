@@ -33,15 +33,11 @@ def live_app(app):
             add_contact(ext, advisor, "2026-10-01 10:00", name=f"客户{ext[-1]}", unionid=f"u_{ext}")
         db.session.add(GroupChat(chat_id="wr_show", name="样板间", owner="zhangwei",
                                  created_at=utcnow() - timedelta(days=60)))
-        db.session.commit()
         db.session.add(GroupMember(chat_id="wr_show", member_id="wo_a", type=2, joined_at=utcnow() - timedelta(days=20)))
-        db.session.commit()
         db.session.add(GroupChat(chat_id="wr_left", name="已退的群", owner="zhangwei",
                                  created_at=utcnow() - timedelta(days=60)))
-        db.session.commit()
         db.session.add(GroupMember(chat_id="wr_left", member_id="wo_a", type=2, joined_at=utcnow() - timedelta(days=30),
                                    left_at=utcnow() - timedelta(days=25)))
-        db.session.commit()
         db.session.commit()
     material = publish(app, kind="text", title="开户福利说明")
     with app.app_context():
@@ -51,7 +47,6 @@ def live_app(app):
             moment = utcnow() - timedelta(hours=hours_ago)
             db.session.add(Share(advisor="zhangwei", material_id=material, version_id=version, target_type=target_type,
                                  target_id=target_id, status=status, created_at=moment, result_at=moment))
-            db.session.commit()
         db.session.commit()
         stage = {"registered": today.isoformat()}
         rows = [{"account_id": "880000000101", "unionid": "u_wo_a", "stage": "opened",
@@ -68,7 +63,6 @@ def live_app(app):
             then = (now - timedelta(days=back)) + timedelta(hours=1 if late else -1)
             db.session.add(JourneyEvent(account_id=account, kind=kind, day=(now - timedelta(days=back)).date(),
                                         recorded_at=then.astimezone(timezone.utc).replace(tzinfo=None)))
-            db.session.commit()
         db.session.commit()
     return app
 

@@ -40,7 +40,6 @@ def score_app(app):
                                      ("880000000202", "2026-11-10", 40000), ("880000000204", "2026-11-25", 1000000),
                                      ("880000000205", "2026-11-30", 6000000), ("880000000201", "2026-12-01", 999999)):
             db.session.add(AssetSnapshot(account_id=account, day=date.fromisoformat(day), total_assets=Decimal(amount)))
-            db.session.commit()
         db.session.commit()
     return app
 

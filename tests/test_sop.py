@@ -379,7 +379,6 @@ def test_a_group_or_contact_not_stored_yet_does_not_leave_the_plan(sop_app):
             plan = plan_id if kind == "group" else plan_id + 1
             db.session.add(SopTarget(plan_id=plan, kind=kind, target_id=chat_id, advisor="zhangwei",
                                      started_at=utc("2026-12-01 00:00")))
-            db.session.commit()
         db.session.commit()
     run_tick(sop_app, "2026-12-08 08:45")
     with sop_app.app_context():

@@ -99,7 +99,6 @@ def seed(app, plan_id, treated, treated_reached, holdout, holdout_reached, tasks
             db.session.add(SopTask(plan_id=plan_id, version_id=version.id, step=0, target_ref=rows[n].id,
                                    chat_kind="contact", chat_id=rows[n].target_id, advisor=advisor,
                                    due_at=started, deadline=started + timedelta(hours=4), status=status, reason=reason))
-            db.session.commit()
         db.session.commit()
 
 

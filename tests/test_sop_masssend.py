@@ -126,7 +126,6 @@ def test_a_step_goes_as_one_mass_send_to_the_suitable_clients_and_the_results_cl
         by_target = {}
         for share in shares:
             by_target.setdefault(share.target_id, set()).add(share.status)
-            db.session.commit()
     assert by_target[first] == by_target[second] == {"sent"} and by_target[unsuitable] == {"blocked"}
     delivered = [m["chat"] for m in requests.get(f"{emulator.url}/_admin/messages", timeout=5).json()["messages"]
                  if m["kind"] == "mass"]
@@ -273,14 +272,12 @@ def test_a_client_who_had_this_months_mass_sends_from_us_is_left_out_and_kept_fo
                               text="", attachments=[], excluded=[], targets=1,
                               sent_at=(now.replace(day=1, hour=12, tzinfo=None) - timedelta(hours=8)))
         db.session.add(earlier)
-        db.session.commit()
         db.session.flush()
         for n in range(days):  # as many of our 群发 this month as WeCom allows
             db.session.add(SopTask(plan_id=plan_id, version_id=task.version_id, step=0, target_ref=task.target_ref,
                                    chat_kind="contact", chat_id=full, advisor=ADVISOR, status="done",
                                    due_at=task.due_at - timedelta(days=40, minutes=n), deadline=task.deadline,
                                    mass_send_id=earlier.id))
-            db.session.commit()
         db.session.commit()
     answer = post(advisor, "/sidebar/tasks/mass", plan_id=plan_id, step=0, kind="contact")
     assert answer.status_code == 200 and "本月已达企业微信的群发上限" in answer.get_data(as_text=True)
