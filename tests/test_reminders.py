@@ -142,6 +142,7 @@ def test_a_moved_reminder_is_sent_again_at_its_new_time(app, advisor, emulator):
 def test_nobody_else_can_close_or_move_a_reminder(app, advisor):
     with app.app_context():
         reminder_id = reminders.add(wecom(), ADVISOR, CLIENT, later(days=1).isoformat(), "回访").id
+        db.session.commit()
     other = signed_in(app, "lina")
     for action, data in (("done", {}), ("move", {"at": later(days=2).strftime("%Y-%m-%dT%H:%M")})):
         answer = other.post(f"/sidebar/reminders/{reminder_id}/{action}", data=data, headers={"X-CSRFToken": other.csrf})

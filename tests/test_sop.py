@@ -99,6 +99,7 @@ def test_a_client_plan_needs_a_known_trigger(sop_app):
 def test_review_is_four_eyes_and_an_edit_makes_a_new_version_while_the_approved_one_stays_live(sop_app):
     with sop_app.app_context():
         plan = plans.import_plans(OPERATOR, [BRIEFING])[0]
+        db.session.commit()
         with pytest.raises(review.WrongState):
             review.approve(REVIEWER, plan.id)  # a draft is not reviewed
             db.session.commit()

@@ -38,7 +38,9 @@ def post(client, url, **form):
 def new_plan(app, plan=PLAN):
     """A draft plan; returns its id."""
     with app.app_context():
-        return plans.import_plans(OPERATOR, [plan])[0].id
+        plan_id = plans.import_plans(OPERATOR, [plan])[0].id
+        db.session.commit()
+        return plan_id
 
 
 def test_the_operator_submits_and_compliance_approves_by_role_and_four_eyes(console_app):
@@ -62,6 +64,7 @@ def test_the_operator_submits_and_compliance_approves_by_role_and_four_eyes(cons
 def test_a_reviewer_who_wrote_the_plan_may_not_approve_it(console_app):
     with console_app.app_context():
         plan_id = plans.import_plans(REVIEWER, [PLAN])[0].id
+        db.session.commit()
         review.submit(REVIEWER, plan_id)
         db.session.commit()
     answer = post(signed_in(console_app, REVIEWER), f"/console/sop/{plan_id}/approve")
