@@ -7,6 +7,7 @@ import copy
 import functools
 
 import click
+from flask import current_app
 
 from .extensions import db
 
@@ -62,9 +63,12 @@ def _committing(app, command):
 
 
 def _in_app(app, callback):
-    """callback inside app's context, pushed here so that the commit comes before the context ends."""
+    """callback inside app's context — the one `flask` pushed (a group's callback may have put things in its
+    `g`), else one pushed here — so that the commit comes before the context ends."""
     @functools.wraps(callback)
     def run(*args, **kwargs):
+        if current_app:
+            return callback(*args, **kwargs)
         with app.app_context():
             return callback(*args, **kwargs)
     return run

@@ -29,6 +29,7 @@ BOUNDARIES = {
     ("domain.access", "_remember_miss"),  # remembered though the request then fails (404)
     ("materials.sharing", "_record"), ("sop.tasks", "_block"),  # the share audit, blocked and failed ones too
     ("materials.review", "_save"),  # stored files are deleted again unless their rows committed
+    ("materials.media", "_remember"),  # an upload's media_id, before the next upload
     ("sync.profiles", "_store"),  # the import's chunks
     ("sync.inbox", "store"), ("sync.inbox", "process"), ("sync.inbox", "_finish"),  # one callback at a time
     ("materials.tracking", "_record_open"), ("sop.tick", "tick"),

@@ -64,7 +64,12 @@ def needs_upload(stored, kind, now=None):
 
 
 def _remember(sha256, kind, media_id, now):
-    """Store the new media_id; a worker that uploaded the same file at the same moment may win."""
+    """Store the new media_id; a worker that uploaded the same file at the same moment may win.
+
+    Boundary: committed at once — the upload happened, and the next one (a cover, then the file; the renewal
+    job's loop) must not run with a write transaction held: the WeCom client's token cache writes on a
+    connection of its own, which SQLite would lock out.
+    """
     try:
         with savepoint():
             row = db.session.get(WeComMedia, (sha256, kind))
@@ -74,3 +79,4 @@ def _remember(sha256, kind, media_id, now):
             row.media_id, row.uploaded_at, row.expires_at = media_id, now, now + MEDIA_LIFE
     except IntegrityError:
         pass  # the other worker's media_id is as good as ours
+    db.session.commit()
