@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, database, memo, params, queue, versions, web  # noqa: F401 (database: its SQLite settings)
+from . import assets, database, memo, params, queue, transactions, versions, web  # noqa: F401 (database: its SQLite settings)
 from .config import load_settings
 from .extensions import csrf, db, htmx, init_wecom, migrate
 from .materials import storage as material_storage
@@ -16,6 +16,7 @@ def create_app(test_config=None):
                 instance_relative_config=True)
     app.config.update(load_settings(os.environ, test_config, app.instance_path))
     os.makedirs(app.instance_path, exist_ok=True)
+    transactions.init_app(app)  # first: its commit runs after every other response hook
     _init_extensions(app)
     params.init_app(app)  # its URL converters must be in place before the blueprints add their rules
     _register_blueprints(app)
@@ -94,3 +95,4 @@ def _register_commands(app):
     app.cli.add_command(sop)
     app.cli.add_command(sop_tick_command)
     lock_commands(app.cli)  # sync, push-tags, drain-inbox, snapshot: by hand, under the worker's lock
+    transactions.commit_commands(app)  # last: every command, locked ones too, commits when it succeeds

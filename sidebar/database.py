@@ -2,6 +2,7 @@
 upserts both engines share."""
 import logging
 import threading
+from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -63,18 +64,41 @@ def upsert(bind, table):
     return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-def commit_upsert(write, *args):
-    """Run write(*args) and commit, returning what it returned; if a concurrent writer inserted the
-    same keys first, do it once more.
+@contextmanager
+def savepoint():
+    """A SAVEPOINT around a block that writes: an error inside undoes the block's writes only, never the caller's.
+
+    For an expected error a service recovers from (a concurrent insert of the same keys): the session
+    stays usable and the request's, job's or command's earlier work stays in its transaction.
+    """
+    _begin_sqlite()
+    with db.session.begin_nested():
+        yield
+
+
+def _begin_sqlite():
+    """On SQLite, open the transaction before the SAVEPOINT (pysqlite opens one only before a write).
+
+    A SAVEPOINT outside a transaction starts one of its own, and its RELEASE would commit everything.
+    IMMEDIATE, as pysqlite's own BEGIN before a write is in effect: the block is there to write, and a
+    deferred BEGIN's first read would pin a snapshot that another connection's commit (the token cache's)
+    makes too old to write on ("database is locked" at once, with no wait).
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upsert_retrying(write, *args):
+    """Run write(*args) in a savepoint, returning what it returned; if a concurrent writer inserted the
+    same keys first, do it once more (nothing is committed: the caller's unit of work does that).
 
     The second run sees the other writer's rows and updates them instead of inserting.
     """
     for attempt in (1, 2):
         try:
-            written = write(*args)
-            db.session.commit()
-            return written
+            with savepoint():
+                return write(*args)
         except IntegrityError:
-            db.session.rollback()
             if attempt == 2:
                 raise

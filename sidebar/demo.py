@@ -30,7 +30,10 @@ def _callback_settings(app):
 
 
 def prepare_demo(app):
-    """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator)."""
+    """Schema, emulator and the demo's trading data; returns (wsgi_app, emulator).
+
+    Boundary: the demo's seeding is one unit of work, committed before the server starts.
+    """
     from .actions.demo import seed_actions
     from .acquisition.demo import seed_acquisition
     from .demo_data import demo_profiles, group_history, prospect_profiles
@@ -59,6 +62,7 @@ def prepare_demo(app):
         seed_qualified_group(emulator.world)  # a 合格投资者群 compliance marked C4
         seed_actions(emulator.world, storage())  # 下一步: scenes on materials, a client added today, a mobile to link
         seed_acquisition(world, emulator, app.config["WECOM_API_BASE"], storage())  # channels, 90 days of arrivals
+        db.session.commit()
     app.logger.info("demo: %d profile rows imported, %d rejected", result.accepted, len(result.rejected))
     return wsgi_app, emulator
 
@@ -90,6 +94,8 @@ def forget_last_emulator():
 
     Each start seeds a new emulator with new secrets, while instance/ keeps the database; what the
     old one issued would be served from the cache and refused (agentConfig: invalid signature).
+    Boundary: committed at once — the WeCom client reads and writes its token cache on a connection of its
+    own, which must not meet this deletion uncommitted (SQLite would lock it out).
     """
     from .models import TokenCache, WeComMedia
 

@@ -18,7 +18,11 @@ FORGET_AFTER = 86400  # no window is longer than a day
 
 
 def allow(key, limit, window_seconds, now=None):
-    """Count a hit for key; False once the key has had `limit` hits in the current window."""
+    """Count a hit for key; False once the key has had `limit` hits in the current window.
+
+    Boundary: the hit is committed at once — a refused request (429) rolls back, yet its hit must count, and the
+    counter's row is not kept locked for the rest of the request.
+    """
     now = int(now or time.time())
     window = now - now % window_seconds  # the window's start, epoch seconds
     stmt = upsert(db.engine, RateLimit).values(key=key[:80], window=window, hits=1)
@@ -37,6 +41,7 @@ def once_per(key, seconds, now=None):
     """True for at most one caller every `seconds` for key, across every worker and host (a gate, not a count).
 
     The row keeps when the gate last opened; the conditional upsert opens it again only after `seconds`.
+    Boundary: committed at once, like allow(): the gate is shut for every other caller from now on.
     """
     now = int(now or time.time())
     stmt = upsert(db.engine, RateLimit).values(key=key[:80], window=now, hits=1)

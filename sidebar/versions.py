@@ -109,6 +109,8 @@ def _executed(state):
 
 def _committed(session):
     """Raise the counters of what the transaction wrote, in a transaction of their own."""
+    if session.in_nested_transaction():
+        return  # a savepoint released (database.savepoint): counted when its transaction commits
     names = session.info.pop(WRITTEN, None)
     if not names:
         return
@@ -121,6 +123,8 @@ def _committed(session):
 
 def _rolled_back(session):
     """What the transaction wrote is gone with it."""
+    if session.in_nested_transaction():
+        return  # only a savepoint's writes are gone; counting the caller's with them costs a refresh at most
     session.info.pop(WRITTEN, None)
 
 

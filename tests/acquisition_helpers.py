@@ -20,6 +20,7 @@ def prepare(app):
         grant_role(OPERATOR, "operator")
         grant_role(CONTENT, "content")
         grant_role(REVIEWER, "compliance")
+        db.session.commit()
     return publish(app, kind="text", title="新客欢迎语", body=WELCOME_TEXT)
 
 

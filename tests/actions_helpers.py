@@ -57,6 +57,7 @@ def scene(app, material_id, key, editor="zhaomin"):
     """Set a material's 用于 scene as the content team would."""
     with app.app_context():
         set_scene(editor, material_id, key)
+        db.session.commit()
 
 
 def next_steps(html):

@@ -101,12 +101,14 @@ def live_app(tmp_path, own_emulator):
 @pytest.fixture
 def library_app(tmp_path, emulator):
     """The app with uploads under tmp_path and the emulator's console staff holding their roles."""
+    from sidebar.extensions import db
     from sidebar.identity.service import grant_role
 
     app = make_app(tmp_path / "sidebar.db", emulator.url)
     with app.app_context():
         for userid, role in CONSOLE_STAFF.items():
             grant_role(userid, role)
+        db.session.commit()
     return app
 
 

@@ -1,6 +1,6 @@
 """Shared set-up of the department-scope tests: the emulator's tree and staff stored as the full sync stores them."""
 from sidebar.domain.directory import ensure_staff
-from sidebar.extensions import wecom
+from sidebar.extensions import db, wecom
 from sidebar.identity.service import grant_role
 from sidebar.sync.departments import refresh_departments
 
@@ -18,6 +18,7 @@ def store_org(app, world):
             ensure_staff(wecom(), member["userid"])
         for userid in (*BRANCH_MANAGERS, REGION_MANAGER, ROOT_MANAGER):
             grant_role(userid, "manager")
+        db.session.commit()
 
 
 def staff_below(world, department_ids):

@@ -283,6 +283,7 @@ def publish(app, kind="text", author="zhaomin", reviewer="sunli", **fields):
         material = review.create_material(storage(), author, MaterialInput(**values))
         review.submit(author, material.id)
         review.approve(reviewer, material.id)
+        db.session.commit()
         return material.id
 
 

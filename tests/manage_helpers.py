@@ -42,6 +42,7 @@ def seed_branches(app):
         db.session.commit()
         grant_role(MANAGER, "manager")
         grant_role(COMPLIANCE, "compliance")
+        db.session.commit()
 
 
 def seed_funnel(app):
@@ -93,3 +94,4 @@ def seed_other_manager(app):
     """A manager of 徐汇营业部 (department 4)."""
     with app.app_context():
         grant_role(OTHER_MANAGER, "manager")
+        db.session.commit()

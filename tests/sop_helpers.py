@@ -48,6 +48,7 @@ def live_plan(app, plan, author=OPERATOR, reviewer=REVIEWER):
         created = plans.import_plans(author, json.loads(json.dumps([plan])))
         review.submit(author, created[0].id)
         review.approve(reviewer, created[0].id)
+        db.session.commit()
         return created[0].id
 
 

@@ -113,6 +113,7 @@ def test_a_retired_channels_code_brings_no_welcome_and_no_tags(live_app, own_emu
     external_userid = scan(own_emulator, config_id, wait=False)["result"]["external_userid"]
     with app.app_context():
         retire_channel(wecom(), channel_id, "zhaomin")
+        db.session.commit()
     hold(own_emulator, on=False)
     rows = eventually(lambda: with_welcome(app, external_userid, "retired"), 10)
     time.sleep(1.5)  # the callback's own processing too
@@ -134,6 +135,7 @@ def test_a_full_group_code_makes_the_next_group_which_joins_the_nurture_plan(liv
     channel_id, config_id, state = make_channel(app, "投教讲座", kind="group", chat_ids=[group["chat_id"]])
     with app.app_context():
         grant_role(SOP_OPERATOR, "operator")
+        db.session.commit()
     plan_id = live_plan(app, {"name": "新客培育", "kind": "group", "groups": [group["chat_id"]], "group_rule": {},
                               "steps": [{"at": {"day": 0, "time": "20:00"}, "window_minutes": 60,
                                          "text": "欢迎新朋友！", "materials": []}], "holdout": 0})

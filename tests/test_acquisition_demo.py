@@ -51,6 +51,7 @@ def test_the_demo_channels_survive_a_second_start_and_their_codes_scan(tmp_path)
 
         with app.app_context():
             grant_role("zhaomin", "operator")
+            db.session.commit()
         operator = signed_in(app, "zhaomin")
         live = channels["抖音直播"]
         page = operator.get(f"/console/channels/{live.id}").get_data(as_text=True)

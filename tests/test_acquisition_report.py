@@ -44,6 +44,7 @@ def seeded(app):
 
     with app.app_context():
         grant_role("zhouqiang", "manager")
+        db.session.commit()
         live = Channel(name="抖音直播", kind="contact", state="qdlive", userids=["zhangwei"], created_by="zhaomin")
         poster = Channel(name="网点海报", kind="contact", state="qdposter", userids=["lina"], created_by="zhaomin")
         db.session.add_all([live, poster])

@@ -123,6 +123,7 @@ def test_a_retired_channel_keeps_its_history_but_takes_no_group_back(live_app, o
     with app.app_context():
         update_channel(wecom(), channel_id, ChannelInput("旧讲座", "group", chat_ids=[second]))  # first taken off
         retire_channel(wecom(), channel_id, "zhaomin")
+        db.session.commit()  # as the console's request would
 
     nightly_sync(app)
     [row] = arrivals(app, external_userid=joined["external_userid"])

@@ -117,6 +117,7 @@ def test_a_managers_read_only_view_has_no_next_step_nor_edit(library_app):
         add_staff("zhouqiang", "周强", 3)
         db.session.commit()
         grant_role("zhouqiang", "manager")
+        db.session.commit()
     html = panel_html(library_app, "wmNEXTxOpenedNF1", userid="zhouqiang")
     assert "负责人只读" in html
     assert next_steps(html) == [] and "编辑备注与标签" not in html and "提醒我跟进" not in html
@@ -171,6 +172,7 @@ def test_a_prospect_is_linked_by_the_mobile_they_give_and_the_profile_matches(ow
         result = import_profiles([{"account_id": "880000777001", "mobile": "13912345678", "name": "新客户",
                                    "stage": "opened", "risk_level": "C3",
                                    "risk_expires": (TODAY + timedelta(days=300)).isoformat()}])
+        db.session.commit()
         assert not result.rejected
     advisor = signed_in(own_app, ADVISOR)
     assert advisor.get(f"/sidebar/contacts/{external_userid}").status_code == 200  # stored from WeCom
@@ -204,6 +206,7 @@ def test_a_mobile_no_account_has_yet_is_noted_and_matched_by_the_next_import(own
     assert answer.status_code == 200 and "暂未找到该手机号的资金账户" in answer.get_data(as_text=True)
     with own_app.app_context():
         import_profiles([{"account_id": "880000777002", "mobile": "13800001111", "stage": "registered"}])
+        db.session.commit()
         assert db.session.get(ClientProfile, "880000777002").external_userid == external_userid
 
 

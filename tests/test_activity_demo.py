@@ -25,8 +25,10 @@ def test_the_demo_seeds_the_tree_managers_and_history_and_a_second_start_adds_no
     app = make_app(tmp_path / "demo.db", emulator.url, SYNC_PACE_SECONDS=0)
     with app.app_context():
         seed_activity(world)
+        db.session.commit()
         first = counts()
         seed_activity(world)
+        db.session.commit()
         assert counts() == first == (len(world.departments), HISTORY_DAYS * len(members), HISTORY_DAYS * len(members))
         newest = db.session.scalar(select(func.max(AdvisorActivity.day)))
         assert newest == china_today() - timedelta(days=1)

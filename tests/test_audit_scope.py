@@ -6,6 +6,7 @@ import re
 import pytest
 
 from helpers import publish, signed_in
+from sidebar.extensions import db
 from sidebar.identity.service import grant_role
 
 PUDONG, XUHUI = "zhangwei", "wangfang"  # advisors of 浦东营业部 (周强's branch) and 徐汇营业部
@@ -57,6 +58,7 @@ def test_compliance_audits_the_whole_firm_and_so_does_a_manager_who_is_complianc
     assert listed(signed_in(library_app, "sunli").get("/console/audit").get_data(as_text=True)) == everything
     with library_app.app_context():
         grant_role("zhouqiang", "compliance")
+        db.session.commit()
     manager = signed_in(library_app, "zhouqiang")
     assert listed(manager.get("/console/audit").get_data(as_text=True)) == everything
     assert sorted(row[2] for row in exported(manager)) == sorted([PUDONG, XUHUI])

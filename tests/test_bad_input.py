@@ -320,6 +320,7 @@ def tag_markup(fx):
     with fx.app.app_context():
         result = import_profiles([{"account_id": "880009990001", "unionid": contact["unionid"], "name": XSS[:28],
                                    "stage": "funded", "tags": [XSS[:28], '<b hx-on:click="alert(2)">x</b>']}])
+        db.session.commit()
     assert result.accepted == 1, result.rejected
     client = signed_in(fx.app, fx.advisor)
     for headers in ({}, {"HX-Request": "true"}):

@@ -105,6 +105,7 @@ def test_the_qualified_group_lifecycle(live_app, own_emulator):
     assert eventually(lambda: advisor.get(f"/sidebar/groups/{chat_id}").status_code == 200)
     with app.app_context():
         grant_role("sunli", "compliance")
+        db.session.commit()
     compliance = signed_in(app, "sunli")
 
     refused = mark(compliance, chat_id, "C5")

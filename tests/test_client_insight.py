@@ -24,6 +24,7 @@ def seeded(app, world):
     rows = demo_profiles(world, TODAY)
     with app.app_context():
         result = import_profiles(rows, today=TODAY)
+        db.session.commit()
     assert result.rejected == []
     current = {}
     for row in rows:

@@ -56,6 +56,7 @@ def seeded_db(tmp_path_factory, emulator_server, seed):
     with app.app_context():
         assert import_profiles(rows, today=TODAY).rejected == []
         backfill(group_history(world, rows, TODAY))
+        db.session.commit()
     with app.app_context():  # the session above has let go of its connection: close them all
         db.engine.dispose()
     return path

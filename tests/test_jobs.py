@@ -181,6 +181,7 @@ def test_a_rate_limited_app_message_waits_for_the_pause_and_the_failure_is_shown
     with app.app_context():
         for userid, role in (("zhaomin", "content"), ("sunli", "compliance"), ("zhouqiang", "manager")):
             grant_role(userid, role)
+            db.session.commit()
     follow = next(f for f in world["follows"] if f["userid"] == "zhangwei")
     material = publish(app, "link", title="年末资产配置", url="https://research.example.com/y")
     advisor = signed_in(app, "zhangwei")
@@ -225,6 +226,7 @@ def test_a_periodic_job_that_fails_on_wecom_is_shown_failed_and_retried(tmp_path
     app = make_app(tmp_path / "sidebar.db", own_emulator.url, SYNC_PACE_SECONDS=0, JOB_RETRY_SCALE=0.001)
     with app.app_context():
         grant_role("zhouqiang", "manager")
+        db.session.commit()
     requests.post(f"{own_emulator.url}/_admin/faults", json={"down": True}, timeout=5)
     clock = Clock("2026-12-08T02:30:00+08:00")
     run_worker(app, periodic=True, clock=clock)
@@ -275,6 +277,7 @@ def test_after_the_demo_has_run_a_minute_the_console_shows_the_periodic_jobs_run
 def test_the_jobs_page_is_for_managers_only(app, emulator):
     with app.app_context():
         grant_role("zhaomin", "content")
+        db.session.commit()
     assert signed_in(app, "zhaomin").get("/console/jobs").status_code == 403
     assert signed_in(app, "zhangwei").get("/console/jobs").status_code == 403
 
@@ -307,6 +310,7 @@ def test_trading_days_follow_the_exchanges(app, day, trading):
 def test_an_unscheduled_closure_is_added_in_the_console(app, emulator):
     with app.app_context():
         grant_role("zhouqiang", "manager")
+        db.session.commit()
     manager = signed_in(app, "zhouqiang")
     added = manager.post("/console/jobs/closures", data={"csrf_token": manager.csrf, "day": "2026-12-09",
                                                          "reason": "台风停市"})
@@ -326,6 +330,7 @@ def test_an_unscheduled_closure_is_added_in_the_console(app, emulator):
 def test_a_year_the_calendar_does_not_know_yet_counts_weekdays_and_the_page_says_so(app, emulator):
     with app.app_context():
         grant_role("zhouqiang", "manager")
+        db.session.commit()
         assert calendar_covers(2026) and not calendar_covers(2099)
         assert is_trading_day(date(2099, 1, 5)) and not is_trading_day(date(2099, 1, 10))  # Monday; Saturday
         today = china_today()

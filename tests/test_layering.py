@@ -61,6 +61,10 @@ def test_the_domain_core_imports_no_feature():
     assert package_imports()["domain"] == set()
 
 
+def test_the_sync_knows_nothing_of_the_panels():
+    assert "insight" not in package_imports()["sync"], "an import tells its subscribers (profiles_imported)"
+
+
 def test_the_check_sees_a_cycle_when_there_is_one():
     assert cycle({"insight": {"materials"}, "materials": {"insight"}}) == ["insight", "materials", "insight"]
     assert cycle({"insight": {"domain"}, "sync": {"domain", "insight"}, "domain": set()}) is None

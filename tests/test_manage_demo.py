@@ -16,6 +16,7 @@ def morning(demo_server):
     """The demo after its thread's first turn: contacts synced, this morning's openings."""
     with demo_server.flask_app.app_context():
         prepare_morning(demo_server.emulator.world.as_json())
+        db.session.commit()
     return demo_server
 
 
@@ -34,6 +35,7 @@ def test_the_demo_manager_sees_the_mornings_openings_attributed_and_a_new_one_ar
             JourneyEvent.account_id.startswith(DEMO_ACCOUNT), JourneyEvent.kind == "opened"))
         assert demo_openings == MORNING_OPENINGS
         prepare_morning(world)  # a second start the same day opens no more
+        db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(JourneyEvent).where(
             JourneyEvent.account_id.startswith(DEMO_ACCOUNT), JourneyEvent.kind == "opened")) == MORNING_OPENINGS
     before = openings_today(page)

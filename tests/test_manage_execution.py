@@ -32,6 +32,7 @@ def sop_app(app):
     seed_branches(app)
     with app.app_context():
         grant_role(OPERATOR, "operator")
+        db.session.commit()
     plan_id = live_plan(app, PLAN)
     with app.app_context():
         from sidebar.sop import review
@@ -50,6 +51,7 @@ def sop_app(app):
         add_member("hemin", "何敏", 4)  # 徐汇's manager
         db.session.commit()
         grant_role("hemin", "manager")
+        db.session.commit()
     return app
 
 

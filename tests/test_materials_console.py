@@ -111,6 +111,7 @@ def test_a_reviewer_cannot_approve_their_own_material(library_app, reviewer):
 
     with library_app.app_context():
         grant_role("sunli", "content")
+        db.session.commit()
     material = material_id(create(reviewer))
     step(reviewer, material, "submit")
     refused = step(reviewer, material, "approve")
@@ -123,7 +124,9 @@ def test_a_reviewer_who_edited_a_colleagues_draft_cannot_approve_it(library_app,
 
     with library_app.app_context():
         grant_role("sunli", "content")
+        db.session.commit()
         grant_role("lina", "compliance")
+        db.session.commit()
     material = material_id(create(editor))
     for who, title in ((reviewer, "开户话术（合规改）"), (editor, "开户话术（终稿）")):  # the colleague saves last
         assert who.post(f"/console/materials/{material}", data=text_form(who, title=title),
@@ -144,6 +147,7 @@ def test_an_edit_of_a_live_material_is_reviewed_by_someone_who_did_not_edit_the_
 
     with library_app.app_context():
         grant_role("sunli", "content")
+        db.session.commit()
     material = publish(library_app, title="旧标题")  # written by 赵敏, approved by 孙丽
     for who, title in ((reviewer, "新标题"), (editor, "新标题（定稿）")):
         who.post(f"/console/materials/{material}", data=text_form(who, title=title),

@@ -50,9 +50,12 @@ def populate(app, world):
         rows = demo_profiles(world) + prospect_profiles(world)
         assert import_profiles(rows).rejected == []
         backfill(group_history(world, rows))
+        db.session.commit()
         seed_materials(storage())
+        db.session.commit()
         follow = world["follows"][0]
         contact.add_note(wecom(), follow["userid"], follow["external_userid"], "迁移前写下的跟进记录")
+        db.session.commit()
 
 
 def test_a_populated_database_keeps_its_rows_down_to_the_first_revision_up_to_head_and_one_step_back(app, world):

@@ -83,6 +83,7 @@ def test_the_edit_reaches_wecom_and_the_panel_at_once_and_its_callback_changes_n
         events.handle(wecom(), {"Event": "change_external_contact", "ChangeType": "edit_external_contact",
                                 "UserID": ADVISOR, "ExternalUserID": external_userid})
         db.session.commit()
+        db.session.commit()
     assert local_follow(app, external_userid) == expected
 
 

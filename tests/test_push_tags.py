@@ -104,6 +104,7 @@ def test_a_changed_profile_sends_only_what_changed(scene, own_emulator):
     changed = {**rows[0], "tags": ["高净值"], "stage": "traded"}
     with app.app_context():
         import_profiles([changed])
+        db.session.commit()
     assert push(app).exit_code == 0
     assert wecom_log(own_emulator, ADD) == []  # 阶段:已交易 exists already (client C)
     marks = wecom_log(own_emulator, MARK)

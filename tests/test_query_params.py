@@ -62,6 +62,7 @@ def site(library_app, world):
 
         [plan] = import_plans("zhaomin", [{"name": "每日早盘要点", "kind": "group", "groups": [group],
                                            "steps": [{"at": {"trading_days": "08:45"}, "text": "早上好"}]}])
+        db.session.commit()
         plan_id = plan.id
     parts = {"material_id": str(material), "external_userid": follow["external_userid"], "chat_id": group,
              "token": token, "sha256": cover, "filename": "css/sidebar.css", "plan_id": str(plan_id),

@@ -85,9 +85,12 @@ def test_at_its_time_the_reminder_comes_as_one_app_message_and_stays_on_the_work
     with app.app_context():  # set yesterday for a moment that has now come
         first = reminders.add(wecom(), ADVISOR, CLIENT, (now - timedelta(minutes=3)).isoformat(), "回访入金情况",
                               now=now - timedelta(days=1))
+        db.session.commit()
         second = reminders.add(wecom(), ADVISOR, "wmNEXTxApplying1", (now - timedelta(minutes=1)).isoformat(),
                                "问开户卡在哪一步 13812345678", now=now - timedelta(days=1))
+        db.session.commit()
         reminders.add(wecom(), ADVISOR, "wmNEXTxDormant01", (now + timedelta(hours=1)).isoformat(), "以后再说")
+        db.session.commit()
         due = [(from_row.due_at + timedelta(hours=8)).strftime("%m-%d %H:%M") for from_row in (first, second)]
         first_id = first.id
         sop_job()
@@ -114,6 +117,7 @@ def test_a_moved_reminder_is_sent_again_at_its_new_time(app, advisor, emulator):
     with app.app_context():
         row = reminders.add(wecom(), ADVISOR, CLIENT, (now - timedelta(minutes=1)).isoformat(), "回访",
                             now=now - timedelta(days=1))
+        db.session.commit()
         reminder_id = row.id
         sop_job()
     run_worker(app)
@@ -138,6 +142,7 @@ def test_a_moved_reminder_is_sent_again_at_its_new_time(app, advisor, emulator):
 def test_nobody_else_can_close_or_move_a_reminder(app, advisor):
     with app.app_context():
         reminder_id = reminders.add(wecom(), ADVISOR, CLIENT, later(days=1).isoformat(), "回访").id
+        db.session.commit()
     other = signed_in(app, "lina")
     for action, data in (("done", {}), ("move", {"at": later(days=2).strftime("%Y-%m-%dT%H:%M")})):
         answer = other.post(f"/sidebar/reminders/{reminder_id}/{action}", data=data, headers={"X-CSRFToken": other.csrf})

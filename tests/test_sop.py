@@ -33,7 +33,9 @@ def sop_app(app):
 
     with app.app_context():
         grant_role(OPERATOR, "operator")
+        db.session.commit()
         grant_role(REVIEWER, "compliance")
+        db.session.commit()
         add_staff("zhangwei", "张伟", 3)
         add_staff("lina", "李娜", 4)
         add_group("wrSHOW", "样板间·新客交流群", "zhangwei")
@@ -97,27 +99,38 @@ def test_a_client_plan_needs_a_known_trigger(sop_app):
 def test_review_is_four_eyes_and_an_edit_makes_a_new_version_while_the_approved_one_stays_live(sop_app):
     with sop_app.app_context():
         plan = plans.import_plans(OPERATOR, [BRIEFING])[0]
+        db.session.commit()
         with pytest.raises(review.WrongState):
             review.approve(REVIEWER, plan.id)  # a draft is not reviewed
+            db.session.commit()
         review.submit(OPERATOR, plan.id)
+        db.session.commit()
         with pytest.raises(review.NotAllowed):
             review.approve(OPERATOR, plan.id)  # the author may not approve their own plan
+            db.session.commit()
         with pytest.raises(review.InvalidInput):
             review.reject(REVIEWER, plan.id, " ")
+            db.session.commit()
         review.approve(REVIEWER, plan.id)
+        db.session.commit()
         assert review.state_of(plan)[0] == "approved"
         edited = {**{k: v for k, v in BRIEFING.items() if k not in ("name", "kind")},
                   "steps": [{**BRIEFING["steps"][0], "text": "早上好！新版要点"}]}
         review.update_plan(OPERATOR, plan.id, edited)
+        db.session.commit()
         plan = review.get_plan(plan.id)
         assert [v.status for v in plan.versions] == ["approved", "draft"]
         assert plan.live.spec["steps"][0]["text"].startswith("早上好！今日")
         review.submit(OPERATOR, plan.id)
+        db.session.commit()
         review.reject(REVIEWER, plan.id, "措辞需调整")
+        db.session.commit()
         assert plan.head.review_comment == "措辞需调整" and plan.live.number == 1
         review.pause(OPERATOR, plan.id)
+        db.session.commit()
         assert review.state_of(plan)[0] == "paused"
         review.resume(OPERATOR, plan.id)
+        db.session.commit()
         assert review.state_of(plan)[0] == "approved"
 
 
@@ -204,9 +217,12 @@ def test_an_edit_approved_mid_run_applies_to_steps_not_yet_due(sop_app):
     with sop_app.app_context():
         spec = {k: v for k, v in BRIEFING.items() if k not in ("name", "kind")}
         review.update_plan(OPERATOR, plan_id, {**spec, "steps": [{**spec["steps"][0], "text": "新版早盘要点"}]})
+        db.session.commit()
         run_tick(sop_app, "2026-12-09 08:45")  # the edit is a draft: the approved version still applies
         review.submit(OPERATOR, plan_id)
+        db.session.commit()
         review.approve(REVIEWER, plan_id)
+        db.session.commit()
     run_tick(sop_app, "2026-12-10 08:45")
     with sop_app.app_context():
         made = db.session.scalars(select(SopTask).order_by(SopTask.due_at)).all()
@@ -218,9 +234,11 @@ def test_a_paused_plan_makes_no_tasks_until_resumed(sop_app):
     plan_id = live_plan(sop_app, BRIEFING)
     with sop_app.app_context():
         review.pause(OPERATOR, plan_id)
+        db.session.commit()
     run_tick(sop_app, "2026-12-08 08:45")
     with sop_app.app_context():
         review.resume(OPERATOR, plan_id)
+        db.session.commit()
     run_tick(sop_app, "2026-12-09 08:45")
     assert tasks(sop_app) == [("wrSHOW", 0, "12-09 08:45")]
 

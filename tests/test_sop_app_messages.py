@@ -62,7 +62,9 @@ def test_a_reminder_is_a_text_card_opening_the_workbench_on_the_public_address(t
     from sidebar.identity.service import grant_role
     with app.app_context():
         grant_role("wangyun", "operator")
+        db.session.commit()
         grant_role("sunli", "compliance")
+        db.session.commit()
         add_staff("zhangwei", "张伟", 3)
         add_group("wrSHOW", "样板间·一群", "zhangwei")
         add_group("wrSHOW2", "样板间·二群", "zhangwei")

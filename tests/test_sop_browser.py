@@ -32,8 +32,11 @@ def test_the_advisor_sends_todays_step_in_the_showroom_group_in_one_tap(page, de
         plan = plans.import_plans("wangyun", [{"name": "测试早盘要点", "kind": "group", "groups": [group["chat_id"]],
                                                "steps": [{"at": {"datetime": start.isoformat()}, "window_minutes": 60,
                                                           "text": "{顾问姓名}：早上好！今日早盘要点：…"}]}])[0]
+        db.session.commit()
         review.submit("wangyun", plan.id)
+        db.session.commit()
         review.approve("sunli", plan.id)
+        db.session.commit()
         tick()
         plan_id = plan.id
     page.goto(url)

@@ -26,6 +26,7 @@ def console_app(library_app):
 
     with library_app.app_context():
         grant_role(OPERATOR, "operator")
+        db.session.commit()
     return library_app
 
 
@@ -37,7 +38,9 @@ def post(client, url, **form):
 def new_plan(app, plan=PLAN):
     """A draft plan; returns its id."""
     with app.app_context():
-        return plans.import_plans(OPERATOR, [plan])[0].id
+        plan_id = plans.import_plans(OPERATOR, [plan])[0].id
+        db.session.commit()
+        return plan_id
 
 
 def test_the_operator_submits_and_compliance_approves_by_role_and_four_eyes(console_app):
@@ -61,7 +64,9 @@ def test_the_operator_submits_and_compliance_approves_by_role_and_four_eyes(cons
 def test_a_reviewer_who_wrote_the_plan_may_not_approve_it(console_app):
     with console_app.app_context():
         plan_id = plans.import_plans(REVIEWER, [PLAN])[0].id
+        db.session.commit()
         review.submit(REVIEWER, plan_id)
+        db.session.commit()
     answer = post(signed_in(console_app, REVIEWER), f"/console/sop/{plan_id}/approve")
     assert answer.status_code == 403 and "不能审核自己" in answer.get_data(as_text=True)
 
@@ -105,7 +110,9 @@ def live(app, plan=PLAN):
     plan_id = new_plan(app, plan)
     with app.app_context():
         review.submit(OPERATOR, plan_id)
+        db.session.commit()
         review.approve(REVIEWER, plan_id)
+        db.session.commit()
     return plan_id
 
 

@@ -25,6 +25,7 @@ def console_app(library_app):
 
     with library_app.app_context():
         grant_role(OPERATOR, "operator")
+        db.session.commit()
     return library_app
 
 

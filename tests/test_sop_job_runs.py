@@ -36,7 +36,9 @@ def test_idle_sop_ticks_leave_one_row_and_busy_ones_all_stay(app):
     from sidebar.identity.service import grant_role
     with app.app_context():
         grant_role("wangyun", "operator")
+        db.session.commit()
         grant_role("sunli", "compliance")
+        db.session.commit()
         add_staff("zhangwei", "张伟", 3)
         add_group("wrSHOW", "样板间·一群", "zhangwei")
         db.session.commit()

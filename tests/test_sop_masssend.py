@@ -42,8 +42,11 @@ def client_plan(app, materials, text="{客户称呼}您好，{顾问姓名}提�
             "name": "风测到期提醒", "kind": "client", "trigger": {"risk_expires_within_days": 400},
             "steps": [{"at": {"datetime": start.isoformat()}, "window_minutes": 120, "text": text,
                        "materials": list(materials)}], "holdout": 0}])[0]
+        db.session.commit()
         review.submit("wangyun", plan.id)
+        db.session.commit()
         review.approve("sunli", plan.id)
+        db.session.commit()
         tick()
         return plan.id
 
@@ -175,6 +178,7 @@ def own_app(tmp_path, own_emulator):
     with app.app_context():
         for userid, role in CONSOLE_STAFF.items():
             grant_role(userid, role)
+            db.session.commit()
     return app
 
 
@@ -241,8 +245,11 @@ def test_a_group_step_goes_as_a_group_mass_send_to_the_owners_groups(library_app
             "name": "周三直播预告", "kind": "group", "groups": [g["chat_id"] for g in owned], "holdout": 0,
             "steps": [{"at": {"datetime": start.isoformat()}, "window_minutes": 60, "text": "{顾问姓名}：今晚 8 点直播",
                        "materials": []}]}])[0]
+        db.session.commit()
         review.submit("wangyun", plan.id)
+        db.session.commit()
         review.approve("sunli", plan.id)
+        db.session.commit()
         tick()
         plan_id = plan.id
     assert "群发给 2 个群" in advisor.get("/sidebar/today").get_data(as_text=True)

@@ -33,8 +33,11 @@ def plan_for(app, chat_id, text, materials=(), minutes_ago=5, window=60):
             "name": "每日早盘要点", "kind": "group", "groups": [chat_id],
             "steps": [{"at": {"datetime": start.isoformat()}, "window_minutes": window, "text": text,
                        "materials": list(materials)}]}])[0]
+        db.session.commit()
         review.submit("wangyun", plan.id)
+        db.session.commit()
         review.approve("sunli", plan.id)
+        db.session.commit()
         tick()
         return db.session.scalars(select(SopTask).where(SopTask.plan_id == plan.id)).one().id
 

@@ -30,6 +30,7 @@ def client_in_group(library_app, world):
                                    "name": "测试客户", "stage": "opened", "risk_level": "C2",
                                    "risk_expires": (today + timedelta(days=300)).isoformat(),
                                    "stage_dates": {k: v.isoformat() for k, v in dates.items()}, "tags": []}])
+        db.session.commit()
         assert not result.rejected, result.rejected
     advisor = signed_in(library_app, ADVISOR)
     assert advisor.get(f"/sidebar/contacts/{member['userid']}").status_code == 200

@@ -105,12 +105,14 @@ def test_group_panel_opens_from_local_data_with_the_note(outage_app, emulator, w
 
 def test_media_needing_a_fresh_upload_cannot_be_sent_while_wecom_is_down(tmp_path, emulator, world):
     from helpers import CONSOLE_STAFF
+    from sidebar.extensions import db
     from sidebar.identity.service import grant_role
 
     app = make_app(tmp_path / "share.db", emulator.url, WECOM_OUTAGE_PAUSE=PAUSE)
     with app.app_context():
         for staff, role in CONSOLE_STAFF.items():
             grant_role(staff, role)
+        db.session.commit()
     poster = publish(app, kind="image", title="海报素材")
     text = publish(app, kind="text", title="文字话术")
     userid = advisors(world)[0]

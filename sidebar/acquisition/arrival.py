@@ -28,7 +28,11 @@ def is_channel_add(fields):
 
 def send_welcome(wecom, fields):
     """The welcome of an add through a channel (the priority task); returns the outcome, or None when the
-    state names no channel of ours."""
+    state names no channel of ours.
+
+    Boundary: the arrival is committed before the call to WeCom (no write transaction held across it) and the
+    outcome right after it, so a repeat of the task finds it and never sends the welcome twice.
+    """
     channel = _channel(_text(fields, "State"))
     if channel is None or not is_channel_add(fields):
         return None
@@ -51,7 +55,11 @@ def send_welcome(wecom, fields):
 
 
 def record_add(wecom, fields):
-    """After the contact was re-fetched: the arrival recorded, the channel's tags put on the relation."""
+    """After the contact was re-fetched: the arrival recorded, the channel's tags put on the relation.
+
+    Boundary: committed before mark_tag (no write transaction held across a call to WeCom) and right after it,
+    so a retry of the task does not tag twice.
+    """
     channel = _channel(_text(fields, "State"))
     if channel is None or not is_channel_add(fields):
         return None
@@ -96,7 +104,6 @@ def record_joins(group):
                         arrived, "unset")
         known.add((channel.id, member["userid"]))
         added += 1
-    db.session.commit()
     return added
 
 
@@ -187,10 +194,8 @@ def _show_tags(wecom, userid, external_userid, tag_ids):
     """mark_tag sends no callback: re-fetch the contact (tags with their names), else patch our copy."""
     try:
         store_contact(wecom.get_external_contact(external_userid))
-    except WeComError:
-        db.session.rollback()
+    except WeComError:  # it came before anything was stored: nothing to undo
         _tag_locally(userid, external_userid, tag_ids)
-        db.session.commit()
 
 
 def _tag_locally(userid, external_userid, tag_ids):

@@ -55,7 +55,11 @@ def get_channel(channel_id):
 
 
 def create_channel(wecom, author, data):
-    """Check the form, make the code in WeCom, store the channel with its QR image; returns it."""
+    """Check the form, make the code in WeCom, store the channel with its QR image; returns it.
+
+    Boundary: the channel is committed as soon as WeCom made its code, before the next call to WeCom (the QR
+    image): a code WeCom has must not be lost with a failure after it.
+    """
     _check(data)
     channel = Channel(name=data.name, kind=data.kind, state="qd" + secrets.token_hex(4), userids=data.userids,
                       chat_ids=data.chat_ids, tag_ids=data.tag_ids, welcome_id=data.welcome_id, created_by=author)
@@ -84,7 +88,6 @@ def update_channel(wecom, channel_id, data):
             wecom.update_join_way(channel.config_id, data.chat_ids, channel.state, data.name, data.name)
     channel.name, channel.userids, channel.chat_ids = data.name, data.userids, data.chat_ids
     channel.tag_ids, channel.welcome_id, channel.updated_at = data.tag_ids, data.welcome_id, utcnow()
-    db.session.commit()
     return channel
 
 
@@ -99,7 +102,6 @@ def retire_channel(wecom, channel_id, userid):
         else:
             wecom.del_join_way(channel.config_id)
     channel.retired_at, channel.retired_by = utcnow(), userid
-    db.session.commit()
     return channel
 
 
@@ -111,7 +113,6 @@ def fetch_qr(wecom, channel):
         channel.qr_image, channel.qr_type = wecom.download_image(channel.qr_code)
     except WeComUnavailable:
         return False
-    db.session.commit()
     return True
 
 
@@ -121,10 +122,8 @@ def _asking_wecom():
     try:
         yield
     except WeComUnavailable as error:
-        db.session.rollback()
         raise Unavailable(str(error)) from None
     except WeComError as error:
-        db.session.rollback()
         raise InvalidInput(f"企业微信拒绝了这个渠道（错误码 {error.errcode}）") from None
 
 

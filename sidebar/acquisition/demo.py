@@ -40,7 +40,7 @@ def seed_acquisition(world, emulator, api_base, storage):
     channels = db.session.scalars(select(Channel).where(Channel.created_by == DEMO_BY)).all()
     for channel in channels:  # a new emulator: ids by name again, the QR code at its address
         _refresh(world, channel, api_base)
-    db.session.commit()
+    db.session.flush()
     from ..emulator.acquisition import restore_codes
 
     restore_codes(emulator, [_code(world, channel) for channel in channels if channel.active])

@@ -40,7 +40,7 @@ def firm_tags(wecom):
         try:
             refresh_corp_tags(wecom)
         except WeComError:
-            db.session.rollback()  # the form then offers no tags; remark and description still work
+            pass  # nothing was written before it; the form offers no tags (remark and description still work)
     rows = db.session.scalars(select(CorpTag).where(CorpTag.group_name != PROFILE_GROUP)
                               .order_by(CorpTag.group_order, CorpTag.group_id, CorpTag.sort_order, CorpTag.name)).all()
     groups = {}
@@ -50,7 +50,10 @@ def firm_tags(wecom):
 
 
 def edit_profile(wecom, advisor, external_userid, edit):
-    """Apply the edit in WeCom and locally; returns the follow. InvalidInput before any call when the edit is bad."""
+    """Apply the edit in WeCom and locally; returns the follow. InvalidInput before any call when the edit is bad.
+
+    Boundary: what WeCom took is committed even when a later call failed (the request then fails and rolls back).
+    """
     follow = own_follow(wecom, advisor, external_userid)
     texts = _text_changes(follow, edit)
     add, remove = _tag_changes(follow, edit)
@@ -125,7 +128,6 @@ def link_mobile(wecom, advisor, external_userid, mobile):
         db.session.add(ContactMobile(mobile=number, external_userid=follow.external_userid))
         db.session.flush()
     linked = link_profiles(follow.contact)
-    db.session.commit()
     return linked
 
 

@@ -30,7 +30,7 @@ def add(wecom, advisor, external_userid, at, text, now=None):
     reminder = FollowUpReminder(advisor=advisor, external_userid=follow.external_userid,
                                 due_at=parse_moment(at, now), text=_checked_text(text))
     db.session.add(reminder)
-    db.session.commit()
+    db.session.flush()
     return reminder
 
 
@@ -39,7 +39,6 @@ def move(advisor, reminder_id, at, now=None):
     reminder = _own_open(advisor, reminder_id)
     reminder.due_at = parse_moment(at, now or datetime.now(CHINA))
     reminder.sent_at = None
-    db.session.commit()
     return reminder
 
 
@@ -47,7 +46,6 @@ def done(advisor, reminder_id):
     """Close an open reminder of the advisor's."""
     reminder = _own_open(advisor, reminder_id)
     reminder.status, reminder.done_at = "done", utcnow()
-    db.session.commit()
     return reminder
 
 
@@ -70,7 +68,11 @@ def _named(advisor, *where):
 
 
 def claim_due(now=None):
-    """{advisor: [reminder ids]} of the open reminders due by now that this caller claimed first."""
+    """{advisor: [reminder ids]} of the open reminders due by now that this caller claimed first.
+
+    Boundary: the claim is committed before the reminders are queued — a task must find it, and a second
+    worker's claim then finds nothing, so no reminder is sent twice.
+    """
     moment = as_utc(now or datetime.now(CHINA))
     due = db.session.execute(select(FollowUpReminder.id, FollowUpReminder.advisor).where(
         FollowUpReminder.status == "open", FollowUpReminder.sent_at.is_(None),

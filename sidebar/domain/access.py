@@ -137,9 +137,8 @@ def manages_owner(wecom, userid, group):
     if group is None or group.dismissed_at is not None or "manager" not in roles_of(userid):
         return False
     try:
-        return same_branch(wecom, userid, group.owner)
+        return same_branch(wecom, userid, group.owner)  # a failed user/get wrote nothing: nothing to undo
     except WeComError:  # a member WeCom cannot describe right now sees nothing extra
-        db.session.rollback()
         return False
 
 
@@ -162,9 +161,8 @@ def _refetch(fetch_and_store, userid, kind, object_id, known):
     visible and is remembered, an outage only matters if unknown."""
     enforce(f"lookup:{userid}", *current_app.config["LOOKUP_RATE_LIMIT"])
     try:
-        fetch_and_store()
+        fetch_and_store()  # WeCom's error comes before anything is stored: nothing to undo
     except WeComError as error:
-        db.session.rollback()
         # busy to the end or rate-limited is WeCom's trouble, not an answer about the object
         trouble = isinstance(error, WeComUnavailable) or error.errcode in (errors.BUSY, *errors.RATE_LIMITED)
         if not trouble:
@@ -175,7 +173,10 @@ def _refetch(fetch_and_store, userid, kind, object_id, known):
 
 
 def _remember_miss(kind, object_id):
-    """Record WeCom's 'no such thing' for REFETCH_AFTER; misses older than that are forgotten."""
+    """Record WeCom's 'no such thing' for REFETCH_AFTER; misses older than that are forgotten.
+
+    Boundary: committed here, because the request then fails (404), and its rollback must not forget the miss.
+    """
     now = utcnow()
     db.session.execute(delete(WeComMiss).where(WeComMiss.checked_at <= now - REFETCH_AFTER))
     db.session.execute(upsert(db.engine, WeComMiss).values(kind=kind, object_id=object_id, checked_at=now)

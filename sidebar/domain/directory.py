@@ -2,7 +2,7 @@
 relations ended rather than deleted). The one home of storing them, for the panels and the sync alike."""
 from sqlalchemy import delete, insert
 
-from ..database import commit_upsert
+from ..database import upsert_retrying
 from ..extensions import db
 from ..models import ContactMobile, ExternalContact, Follow, GroupChat, GroupMember, Staff, from_epoch, utcnow
 from .linking import link_profiles, normalise_mobile
@@ -12,8 +12,12 @@ def store_contact(payload):
     """Upsert a contact, its follows and noted mobiles from an externalcontact/get answer; link its profiles.
 
     Two advisors opening a new client at once both insert it: the later one updates instead.
+    Boundary: committed at once, as the panels and the sync go on to call WeCom, and no write transaction may
+    be held across a call to WeCom (its token cache writes on a connection of its own, which SQLite would lock).
     """
-    return commit_upsert(_write_contact, payload)
+    written = upsert_retrying(_write_contact, payload)
+    db.session.commit()
+    return written
 
 
 def _write_contact(payload):
@@ -96,8 +100,11 @@ def store_group(data, touch=True):
 
     With touch=False (the full sync) fetched_at moves only when something changed, so a run that
     finds nothing new writes nothing. Returns the group; `group_changed` tells whether it changed.
+    Boundary: committed at once, as store_contact is, before the caller's next call to WeCom.
     """
-    return commit_upsert(_write_group, data, touch)
+    group = upsert_retrying(_write_group, data, touch)
+    db.session.commit()
+    return group
 
 
 def _write_group(data, touch):
@@ -150,7 +157,10 @@ def _store_members(group, member_list, admins):
 
 
 def end_follows(external_userid, userid=None):
-    """End the active follows of a contact (of one advisor, or all): access goes at once; returns how many."""
+    """End the active follows of a contact (of one advisor, or all): access goes at once; returns how many.
+
+    Boundary: committed at once, so the advisor's access is gone even if the re-fetch that follows fails.
+    """
     query = db.select(Follow).where(Follow.external_userid == external_userid, Follow.ended_at.is_(None))
     if userid is not None:
         query = query.where(Follow.userid == userid)
@@ -167,7 +177,6 @@ def dismiss_group(chat_id):
     if group is None or group.dismissed_at is not None:
         return False
     group.dismissed_at = utcnow()
-    db.session.commit()
     return True
 
 
@@ -175,8 +184,13 @@ def ensure_staff(wecom, userid):
     """The member's record, fetched from WeCom (user/get) only the first time.
 
     Two sidebars of a new member logging in at once both insert it: the later one finds it instead.
+    Boundary: a fetched member is committed at once, as store_contact is, before the caller's next call to WeCom.
     """
-    return db.session.get(Staff, userid) or commit_upsert(_add_staff, wecom, userid)
+    staff = db.session.get(Staff, userid)
+    if staff is None:
+        staff = upsert_retrying(_add_staff, wecom, userid)
+        db.session.commit()
+    return staff
 
 
 def _add_staff(wecom, userid):

@@ -56,7 +56,7 @@ def start_session(userid, lifetime):
     db.session.execute(delete(StaffSession).where(StaffSession.started_at < utcnow() - lifetime))
     session_id = secrets.token_urlsafe(32)
     db.session.add(StaffSession(id=session_id, userid=userid))
-    db.session.commit()
+    db.session.flush()
     return session_id
 
 
@@ -76,7 +76,6 @@ def end_session(session_id):
     """Logout: the session's cookie, and every copy of it, opens nothing from now on."""
     if session_id:
         db.session.execute(delete(StaffSession).where(StaffSession.id == session_id))
-        db.session.commit()
 
 
 def grant_role(userid, role):
@@ -85,7 +84,7 @@ def grant_role(userid, role):
         raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
     if db.session.get(Role, (userid, role)) is None:
         db.session.add(Role(userid=userid, role=role))
-        db.session.commit()
+        db.session.flush()
 
 
 def revoke_role(userid, role):
@@ -94,7 +93,6 @@ def revoke_role(userid, role):
     if row is None:
         return False
     db.session.delete(row)
-    db.session.commit()
     return True
 
 

@@ -142,6 +142,8 @@ def _client_panel(wecom, viewer, external_userid, today=None):
 def _log_view(viewer, external_userid):
     """Record the view (one insert at the end of the request's transaction) and commit before anything is shown.
 
+    Boundary: the access log — no client's data is shown without its view on record.
+
     What the panel read stays as read: a commit expires every loaded ORM object by default (the slow
     way's follow), and the template would read it again.
     """
@@ -169,7 +171,7 @@ def add_note(wecom, author, external_userid, body):
         raise InvalidNote(f"跟进内容最多 {NOTE_MAX} 字")
     note = FollowUpNote(external_userid=follow.external_userid, author=author, body=body)
     db.session.add(note)
-    db.session.commit()
+    db.session.flush()
     return note
 
 
@@ -254,9 +256,8 @@ def _branch_follow(wecom, manager, external_userid):
 def _staff_name(wecom, userid):
     """A colleague's name, fetched and stored the first time; their userid if WeCom cannot say."""
     try:
-        return ensure_staff(wecom, userid).name
+        return ensure_staff(wecom, userid).name  # a failed user/get is undone within ensure_staff
     except WeComError:
-        db.session.rollback()
         return userid
 
 

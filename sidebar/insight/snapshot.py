@@ -7,9 +7,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import insert, or_, select, update
 
-from ..database import commit_upsert
+from ..database import upsert_retrying
 from ..extensions import db
 from ..models import ClientProfile, GroupChat, GroupMember, GroupSnapshot, china_today, utcnow
+from ..sync.profiles import profiles_imported
 from .group import compositions
 
 BATCH = 200  # groups per composition query: IN lists stay small, memory stays bounded
@@ -28,6 +29,12 @@ def record_snapshots(today=None, chat_ids=None):
         store_snapshots([{"chat_id": chat_id, "day": today, **{name: getattr(figures, name) for name in FIGURES}}
                          for chat_id, figures in found.items()])
     return len(chat_ids)
+
+
+@profiles_imported.connect
+def _after_import(account_ids, today=None):
+    """An import stored these accounts: their groups' figures follow at once; how many groups."""
+    return record_for_accounts(account_ids, today)
 
 
 def record_for_accounts(account_ids, today=None):
@@ -49,7 +56,7 @@ def store_snapshots(rows):
     """Insert or replace snapshot rows (one per group and day) in one transaction."""
     if not rows:
         return
-    commit_upsert(_upsert, rows)  # a concurrent recorder may insert the same day first
+    upsert_retrying(_upsert, rows)  # a concurrent recorder may insert the same day first
 
 
 def _upsert(rows):

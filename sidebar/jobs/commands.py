@@ -29,7 +29,10 @@ def worker_command(threads):
 
 @contextmanager
 def by_hand(name):
-    """Run periodic job `name` from its command: a worker's run of it waits for this one, which is recorded."""
+    """Run periodic job `name` from its command: a worker's run of it waits for this one, which is recorded.
+
+    Boundary: a failed command's writes are rolled back before its failure is recorded and committed.
+    """
     app, holder = current_app._get_current_object(), runs.holder_id("command")
     try:
         run_id = runs.begin(name, "command", holder)
@@ -39,7 +42,7 @@ def by_hand(name):
         with runs.renewing(app, name, holder):
             yield
     except BaseException as error:
-        db.session.rollback()  # what the command left unfinished is not kept
+        db.session.rollback()  # what the command left unfinished is not kept: only its failure is recorded
         said = error.message if isinstance(error, click.ClickException) else runs.describe(error)
         runs.finish(run_id, holder, "failed", error=said)
         raise

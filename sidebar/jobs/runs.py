@@ -58,6 +58,7 @@ def begin(name, trigger, holder, tick=None, retry=False, now=None):
     A retry of a tick's run only needs the lease. A tick whose job is still running from an earlier
     one is recorded once as skipped; Busy is raised for it, and for any run by hand or retry while
     the lease is held.
+    Boundary: the claim is committed at once — other workers must see it before this run does anything.
     """
     now = now or utcnow()
     db.session.execute(upsert(db.session.get_bind(), JobState.__table__).values(name=name).on_conflict_do_nothing())
@@ -88,7 +89,10 @@ def _held_by(name):
 
 
 def finish(run_id, holder, status, detail=None, error=None):
-    """Record how a run ended, free its job's lease, and forget the job's runs older than KEEP."""
+    """Record how a run ended, free its job's lease, and forget the job's runs older than KEEP.
+
+    Boundary: the run's record, committed whatever became of the job's own work.
+    """
     run = db.session.get(JobRun, run_id)
     run.status, run.finished_at = status, utcnow()
     run.detail, run.error = (detail or "")[:255] or None, (error or "")[:255] or None
@@ -108,7 +112,10 @@ def finish_idle(run_id, holder):
 
 
 def record_failure(name, error, detail):
-    """A queued task's failed attempt, kept for the console (the task itself is retried or dropped)."""
+    """A queued task's failed attempt, kept for the console (the task itself is retried or dropped).
+
+    Boundary: committed after the task's work was rolled back: the failure is kept, the work is not.
+    """
     now = utcnow()
     db.session.add(JobRun(job=name, trigger="queue", host=holder_id("worker"), started_at=now, finished_at=now,
                           status="failed", detail=detail[:255], error=describe(error)))
@@ -122,7 +129,10 @@ def _purge(name):
 
 
 def renew(name, holder):
-    """Extend the lease `holder` has on job name."""
+    """Extend the lease `holder` has on job name.
+
+    Boundary: the lease thread's own session; other workers must see the renewal.
+    """
     db.session.execute(update(JobState).where(JobState.name == name, JobState.holder == holder)
                        .values(lease_until=utcnow() + LEASE))
     db.session.commit()
@@ -152,7 +162,10 @@ def renewing(app, name, holder, every=RENEW_EVERY):
 
 
 def heartbeat(worker_id, threads):
-    """Say that this worker is alive (one row per worker process, updated every few seconds)."""
+    """Say that this worker is alive (one row per worker process, updated every few seconds).
+
+    Boundary: the worker's own record, seen by the console.
+    """
     now = utcnow()
     seen = db.session.execute(update(JobWorker).where(JobWorker.id == worker_id).values(seen_at=now))
     if not seen.rowcount:
@@ -163,7 +176,10 @@ def heartbeat(worker_id, threads):
 
 
 def forget_worker(worker_id):
-    """A worker stopping cleanly takes its row away."""
+    """A worker stopping cleanly takes its row away.
+
+    Boundary: the worker's own record, as heartbeat.
+    """
     db.session.execute(delete(JobWorker).where(JobWorker.id == worker_id))
     db.session.commit()
 

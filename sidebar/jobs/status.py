@@ -107,7 +107,7 @@ def add_closure(day_text, reason, userid):
     if not is_trading_day(day):
         raise InvalidClosure(f"{day:%Y-%m-%d} 本来就不是交易日")
     db.session.add(TradingClosure(day=day, reason=reason, created_by=userid))
-    db.session.commit()
+    db.session.flush()
     return day
 
 
@@ -119,4 +119,3 @@ def remove_closure(day_text):
         return
     if closure is not None:
         db.session.delete(closure)
-        db.session.commit()

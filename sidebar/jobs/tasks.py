@@ -18,6 +18,7 @@ from ..models import CallbackInbox, utcnow
 from ..sync import full, inbox, tags
 from ..sync.callback import parse_xml
 from ..sync.full import SyncFailed
+from ..transactions import unit_of_work
 from ..wecom import WeComError
 from . import runs
 from .runs import JobFailed
@@ -232,9 +233,8 @@ def _queued(app, name, work):
     def run(*args, task=None):
         with app.app_context():
             try:
-                return work(*args)
+                return unit_of_work(work, *args)  # committed when it returns, undone when it raises
             except Exception as error:
-                db.session.rollback()
                 runs.record_failure(name, error, _plan_retry(task, error))
                 raise
     return run
@@ -267,9 +267,8 @@ def _work(app, job, name, run_id, holder, task):
     """Run job under its lease and record how it went; a WeCom failure is re-raised for Huey's retry."""
     with runs.renewing(app, name, holder):
         try:
-            detail = job.run()
+            detail = unit_of_work(job.run)  # committed when it returns, undone when it raises
         except Exception as error:
-            db.session.rollback()
             note = _plan_retry(task, error)
             runs.finish(run_id, holder, "failed", detail=note, error=runs.describe(error))
             raise

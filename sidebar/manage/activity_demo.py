@@ -39,7 +39,7 @@ def seed_activity(world, today=None):
             owner_rows.append({"owner": userid, "day": day, **{name: data[name] for name in GROUP_FIELDS}})
     db.session.execute(upsert(db.engine, AdvisorActivity).values(advisor_rows).on_conflict_do_nothing())
     db.session.execute(upsert(db.engine, GroupActivity).values(owner_rows).on_conflict_do_nothing())
-    db.session.commit()
+    db.session.flush()
 
 
 def _store_org(world):
@@ -54,7 +54,7 @@ def _store_org(world):
         assign(row, staff_values(member.userid, {"name": member.name, "department": list(member.department),
                                                  "position": member.position}))
         db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     for member in world.staff.values():
         if member.role == "manager":
             grant_role(member.userid, "manager")

@@ -12,6 +12,7 @@ from ..extensions import db, wecom
 from ..models import CHINA, ClientProfile, Follow, JourneyEvent, utcnow
 from ..sync import full
 from ..sync.profiles import import_profiles
+from ..transactions import unit_of_work
 
 log = logging.getLogger(__name__)
 DEMO_ACCOUNT = "8877"  # accounts the demo opens: never among demo_data's 8800…/8899…
@@ -29,7 +30,7 @@ def seed_manage(now=None):
     for event in db.session.scalars(select(JourneyEvent).where(JourneyEvent.day >= today - timedelta(days=RECENT_DAYS),
                                                                JourneyEvent.recorded_at >= since)):
         event.recorded_at = _time_of_day(event, now)
-    db.session.commit()
+    db.session.flush()
 
 
 def _time_of_day(event, now):
@@ -101,9 +102,8 @@ def start_demo_openings(app, world, every=EVERY, after=None):
 
 
 def _safely(work, *args):
-    """Run one step of the demo; a failure is logged and the next turn tries again."""
+    """Run one step of the demo, a unit of work of its own; a failure is logged and the next turn tries again."""
     try:
-        work(*args)
+        unit_of_work(work, *args)
     except Exception:  # noqa: BLE001 - the demo must keep moving whatever one turn met
-        db.session.rollback()
         log.exception("demo openings: %s failed", work.__name__)

@@ -82,7 +82,7 @@ def save_indicators(form, userid):
         values[key] = (target, weight)
     for key, (target, weight) in values.items():
         db.session.merge(ScoreIndicator(key=key, target=target, weight=weight, updated_by=userid))
-    db.session.commit()
+    db.session.flush()
 
 
 def _decimal(text, label, what):

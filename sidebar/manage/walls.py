@@ -63,7 +63,7 @@ def create_wall(manager, department_text, name):
     wall = WallScreen(department_id=department, name=name, created_by=manager)
     db.session.add(wall)
     secret = _issue_link(wall)
-    db.session.commit()
+    db.session.flush()  # the new wall's id, for the page that shows its link
     return wall, secret
 
 
@@ -86,7 +86,6 @@ def own_wall(manager, wall_id):
 def renew_link(wall):
     """A new pairing link for the wall, replacing its TV; the secret."""
     secret = _issue_link(wall)
-    db.session.commit()
     return secret
 
 
@@ -94,7 +93,6 @@ def revoke(wall, manager):
     """The wall's link and TV stop now."""
     wall.link_hash = wall.device_hash = wall.link_expires_at = None
     wall.revoked_by, wall.revoked_at = manager, utcnow()
-    db.session.commit()
 
 
 def _linked(link_secret):
@@ -118,7 +116,6 @@ def pair(link_secret):
     secret = _new_secret()
     wall.link_hash = wall.link_expires_at = None  # used once
     wall.device_hash, wall.paired_at = digest(secret), utcnow()
-    db.session.commit()
     return secret
 
 
@@ -134,7 +131,6 @@ def record_view(wall):
     """Count one page or refresh the TV was shown."""
     wall.views += 1
     wall.last_seen_at = utcnow()
-    db.session.commit()
 
 
 def wall_scope(wall):

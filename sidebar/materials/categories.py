@@ -43,7 +43,7 @@ def add_category(name):
     last = db.session.scalar(db.select(func.max(MaterialCategory.position))) or 0
     category = MaterialCategory(name=name, position=last + 1)
     db.session.add(category)
-    db.session.commit()
+    db.session.flush()
     return category
 
 
@@ -54,7 +54,7 @@ def rename_category(category_id, name):
     db.session.execute(update(MaterialVersion).where(MaterialVersion.category == category.name)
                        .values(category=name))
     category.name = name
-    db.session.commit()
+    db.session.flush()
     return category
 
 
@@ -62,7 +62,7 @@ def retire_category(category_id, retired=True):
     """Stop (or again start) offering a category; its materials keep it and stay in the library."""
     category = _get(category_id)
     category.retired_at = utcnow() if retired else None
-    db.session.commit()
+    db.session.flush()
     return category
 
 
@@ -76,7 +76,7 @@ def move_category(category_id, step):
         ordered[index], ordered[other] = ordered[other], ordered[index]
         for position, row in enumerate(ordered, start=1):
             row.position = position
-        db.session.commit()
+        db.session.flush()
     return category
 
 

@@ -71,14 +71,13 @@ def prepare_direct(wecom, storage, advisor, material_id, target, links, today=No
     token = secrets.token_urlsafe(16)
     try:
         message, follow_up = build_message(wecom, storage, version, *links(token), now=now)
-    except WeComError:
-        db.session.rollback()
+    except WeComError:  # nothing to undo: a media_id remembered before it is as good as any
         raise ShareFailed from None
     payload = contact_payload(message, follow_up, [t.id for t in targets])
     shares = [_share(advisor, material, version, audience, group, token if index == 0 else None, payload)
               for index, audience in enumerate(targets)]
     db.session.add_all(shares)
-    db.session.commit()
+    db.session.flush()
     return DirectShare(shares, payload, skipped)
 
 

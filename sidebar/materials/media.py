@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import savepoint
 from ..extensions import db
 from ..models import Material, MaterialVersion, StoredFile, WeComMedia, utcnow
 
@@ -63,13 +64,19 @@ def needs_upload(stored, kind, now=None):
 
 
 def _remember(sha256, kind, media_id, now):
-    """Store the new media_id; a worker that uploaded the same file at the same moment may win."""
-    row = db.session.get(WeComMedia, (sha256, kind))
-    if row is None:
-        row = WeComMedia(sha256=sha256, type=kind)
-        db.session.add(row)
-    row.media_id, row.uploaded_at, row.expires_at = media_id, now, now + MEDIA_LIFE
+    """Store the new media_id; a worker that uploaded the same file at the same moment may win.
+
+    Boundary: committed at once — the upload happened, and the next one (a cover, then the file; the renewal
+    job's loop) must not run with a write transaction held: the WeCom client's token cache writes on a
+    connection of its own, which SQLite would lock out.
+    """
     try:
-        db.session.commit()
+        with savepoint():
+            row = db.session.get(WeComMedia, (sha256, kind))
+            if row is None:
+                row = WeComMedia(sha256=sha256, type=kind)
+                db.session.add(row)
+            row.media_id, row.uploaded_at, row.expires_at = media_id, now, now + MEDIA_LIFE
     except IntegrityError:
-        db.session.rollback()  # the other worker's media_id is as good as ours
+        pass  # the other worker's media_id is as good as ours
+    db.session.commit()

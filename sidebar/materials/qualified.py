@@ -70,14 +70,14 @@ def mark(userid, chat_id, level, today):
     row = QualifiedGroup(chat_id=chat_id, level=level, marked_by=userid, members=[c.member_id for c in checks],
                          checks=[{"name": c.name, "class": c.level} for c in checks])
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     return row
 
 
 def lift(userid, chat_id, reason="合规取消标记"):
     """Compliance lifts the group's mark; returns the lifted row or None when there was none."""
     row = _lift_current(chat_id, userid, reason)
-    db.session.commit()
+    db.session.flush()
     return row
 
 
@@ -91,15 +91,15 @@ def recheck(chat_id, today):
         return None
     group = db.session.get(GroupChat, chat_id)
     if group is None or group.dismissed_at is not None:
-        return _finish(_lift_current(chat_id, None, "群已解散"))
+        return _lift_current(chat_id, None, "群已解散")
     newcomers = [c for c in check_members(chat_id, row.level, today) if c.member_id not in set(row.members)]
     short = [c for c in newcomers if not c.meets]
     if short:
         names = "、".join(f"{c.name}（{member_words(c)}）" for c in short[:10])
-        return _finish(_lift_current(chat_id, None, f"新成员不满足 {row.level}：{names}"))
+        return _lift_current(chat_id, None, f"新成员不满足 {row.level}：{names}")
     if newcomers:
         row.members = [*row.members, *(c.member_id for c in newcomers)]
-        db.session.commit()
+        db.session.flush()
     return None
 
 
@@ -132,10 +132,4 @@ def _lift_current(chat_id, userid, reason):
     row = current_mark(chat_id)
     if row is not None:
         row.lifted_at, row.lifted_by, row.lift_reason = utcnow(), userid, reason
-    return row
-
-
-def _finish(row):
-    """Commit a lift and return the row."""
-    db.session.commit()
     return row

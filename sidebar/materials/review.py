@@ -103,7 +103,7 @@ def submit(userid, material_id):
     if head.status != "draft":
         raise WrongState("只有草稿可以提交审核")
     head.status, head.submitted_at = "pending", utcnow()
-    db.session.commit()
+    db.session.flush()
     return material
 
 
@@ -116,7 +116,7 @@ def approve(reviewer, material_id):
     db.session.flush()  # at most one approved version at any moment
     head.status, head.reviewed_by, head.reviewed_at = "approved", reviewer, utcnow()
     material.withdrawn_at = material.withdrawn_by = None
-    db.session.commit()
+    db.session.flush()
     return material
 
 
@@ -125,7 +125,7 @@ def reject(reviewer, material_id, comment):
     comment = rejection_reason(comment)
     material, head = _pending(reviewer, material_id)
     head.status, head.reviewed_by, head.reviewed_at, head.review_comment = "rejected", reviewer, utcnow(), comment
-    db.session.commit()
+    db.session.flush()
     return material
 
 
@@ -145,7 +145,7 @@ def withdraw(userid, material_id):
     if material.live is None or material.withdrawn_at:
         raise WrongState("只有已上架的物料可以下架")
     material.withdrawn_at, material.withdrawn_by = utcnow(), userid
-    db.session.commit()
+    db.session.flush()
     return material
 
 
@@ -198,7 +198,11 @@ def may_review(material, reviewer):
 
 
 def _save(storage, material, version, data, editor):
-    """Copy the form into the version, store new files, index, record the editor, commit (files undone on failure)."""
+    """Copy the form into the version, store new files, index, record the editor, commit (files undone on failure).
+
+    Boundary: the rows are committed here, because a stored file is deleted again when its rows fail to commit:
+    no file is left without its row (the request's later commit could fail after the files were kept).
+    """
     for name in CONTENT_FIELDS:
         setattr(version, name, getattr(data, name))
     created = []

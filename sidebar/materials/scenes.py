@@ -24,4 +24,4 @@ def set_scene(editor, material_id, scene):
         db.session.add(MaterialScene(material_id=material_id, scene=scene, set_by=editor))
     else:
         row.scene, row.set_by, row.set_at = scene, editor, utcnow()
-    db.session.commit()
+    db.session.flush()

@@ -78,8 +78,7 @@ def prepare_share(wecom, storage, advisor, material_id, target, links, today=Non
     share.token = secrets.token_urlsafe(16)
     try:
         message, follow_up = build_message(wecom, storage, version, *links(share.token), now=now)
-    except WeComError:
-        db.session.rollback()
+    except WeComError:  # nothing to undo: a media_id remembered before it is as good as any
         _record(share, "failed", "物料上传到企业微信失败")
         raise ShareFailed from None
     share.message = {"message": message, "follow_up": follow_up}
@@ -96,7 +95,6 @@ def report_result(advisor, share_id, result):
         raise UnknownShare
     changed = db.session.execute(update(Share).where(Share.id == share.id, Share.status == "prepared")
                                  .values(status=result, result_at=utcnow())).rowcount
-    db.session.commit()
     if not changed:
         raise AlreadyReported
     return share
@@ -179,7 +177,11 @@ def _checks(audience, level):
 
 
 def _record(share, status, reason=None):
-    """Add the share row with its outcome and commit."""
+    """Add the share row with its outcome and commit.
+
+    Boundary: the audit keeps every attempt — a blocked or failed one is committed here, because the
+    request then fails (403, 502) and rolls back; a prepared one so that its token opens at once.
+    """
     share.status, share.reason = status, reason
     if status != "prepared":
         share.result_at = utcnow()

@@ -129,7 +129,10 @@ def shares_for_contact(external_userid, limit=SHOWN_SHARES):
 
 
 def _record_open(share, user_agent, remote_addr, now):
-    """Store the open; whoever sets first_opened_at first has the worker send the advisor an app message."""
+    """Store the open; whoever sets first_opened_at first has the worker send the advisor an app message.
+
+    Boundary: committed before the notice is queued — the task must find the open, and is queued only once.
+    """
     db.session.add(LinkOpen(share_id=share.id, opened_at=now, device=device_of(user_agent),
                             network=network_of(remote_addr)))
     first = db.session.execute(update(Share).where(Share.id == share.id, Share.first_opened_at.is_(None))

@@ -70,7 +70,7 @@ def seed_sop(world, now=None):
     _group_history(rng, world, plans, now)
     _client_history(rng, world, plans, now)
     _showroom_now(world, plans["样板间新群培育"], now)
-    db.session.commit()
+    db.session.flush()
 
 
 def _group_history(rng, world, plans, now):

@@ -28,7 +28,7 @@ def seed_mass_send(world, now=None):
         db.session.add(SopTask(plan_id=plan.id, version_id=plan.live.id, step=0, target_ref=target.id,
                                chat_kind="contact", chat_id=external_userid, advisor=owner, due_at=as_utc(now),
                                deadline=as_utc(now + WINDOW), status="open"))
-    db.session.commit()
+    db.session.flush()
 
 
 def _seeded_today(plan, owner, now):

@@ -184,7 +184,11 @@ def _content(prepared, step_text):
 
 
 def _create(wecom, advisor, first, passed, excluded, text, attachments, now):
-    """add_msg_template for the passed targets; their tasks join the mass send, refused ones are listed."""
+    """add_msg_template for the passed targets; their tasks join the mass send, refused ones are listed.
+
+    Boundary: the mass send is committed right after WeCom made it — its msgid must not be lost, or the tasks
+    would be sent again; a failure's shares are recorded failed and committed though the request then fails.
+    """
     mass = SopMassSend(advisor=advisor, plan_id=first.plan_id, step=first.step, chat_kind=first.chat_kind,
                        text=text, attachments=attachments, excluded=excluded, targets=0)
     chat_type = "single" if first.chat_kind == "contact" else "group"
@@ -192,8 +196,9 @@ def _create(wecom, advisor, first, passed, excluded, text, attachments, now):
         mass.msgid, refused = wecom.add_msg_template(advisor, chat_type, [t.chat_id for t, _ in passed], text,
                                                      attachments)
     except WeComError:
-        db.session.rollback()
+        db.session.rollback()  # the request fails: only the shares' failure is kept
         _close_shares([t.id for t, _ in passed], "failed")
+        db.session.commit()
         raise
     refused = set(refused)
     carried = [t for t, _ in passed if t.chat_id not in refused]
@@ -220,7 +225,6 @@ def _close_shares(task_ids, status):
     if task_ids:
         db.session.execute(update(Share).where(Share.task_id.in_(task_ids), Share.status == "prepared")
                            .values(status=status, result_at=utcnow()))
-        db.session.commit()
 
 
 # -- the advisor's other actions ----------------------------------------------------------------------
@@ -240,7 +244,6 @@ def remind(wecom, advisor, mass_id):
     mass = _own_waiting(advisor, mass_id)
     wecom.remind_groupmsg_send(mass.msgid)
     mass.reminded += 1
-    db.session.commit()
     return mass
 
 
@@ -251,7 +254,6 @@ def cancel(wecom, advisor, mass_id):
     ids = list(db.session.scalars(select(SopTask.id).where(SopTask.mass_send_id == mass.id)))
     mass.status, mass.finished_at = "cancelled", utcnow()
     db.session.execute(update(SopTask).where(SopTask.id.in_(ids), SopTask.status == "open").values(mass_send_id=None))
-    db.session.commit()
     _close_shares(ids, "cancelled")
     return mass
 
@@ -259,7 +261,11 @@ def cancel(wecom, advisor, mass_id):
 # -- reading the results (the SOP job) ----------------------------------------------------------------
 
 def poll(wecom, now=None, page_limit=PAGE_LIMIT, pages_per_run=PAGES_PER_RUN):
-    """Check the mass sends due for a check (a few per run, pages_per_run pages each); returns what was read."""
+    """Check the mass sends due for a check (a few per run, pages_per_run pages each); returns what was read.
+
+    Boundary: each mass send's check is a unit of its own — a WeCom failure rolls back that check only (what
+    it read before is committed page by page) and its next check is paced and committed.
+    """
     now = now or datetime.now(CHINA)
     result = PollResult()
     due = db.session.scalars(select(SopMassSend).where(SopMassSend.status.in_(("waiting", "sent")),
@@ -278,7 +284,11 @@ def poll(wecom, now=None, page_limit=PAGE_LIMIT, pages_per_run=PAGES_PER_RUN):
 
 
 def check(wecom, mass, now, page_limit=PAGE_LIMIT, pages_per_run=PAGES_PER_RUN):
-    """One check of a mass send: confirmed yet? then its results, from the stored cursor; tasks closed."""
+    """One check of a mass send: confirmed yet? then its results, from the stored cursor; tasks closed.
+
+    Boundary: each page read is committed with its cursor, so a crash resumes from it and no write transaction
+    is held across the next call to WeCom.
+    """
     if mass.status == "waiting" and not _confirmed(wecom, mass, now):
         return 0
     closed, pages = 0, 0
@@ -300,7 +310,10 @@ def check(wecom, mass, now, page_limit=PAGE_LIMIT, pages_per_run=PAGES_PER_RUN):
 
 
 def _confirmed(wecom, mass, now):
-    """Whether the advisor sent it (status 2), recorded; otherwise the next check is paced or it is given up."""
+    """Whether the advisor sent it (status 2), recorded; otherwise the next check is paced or it is given up.
+
+    Boundary: the answer is committed before check() calls WeCom again (see check).
+    """
     cursor = ""
     while True:
         members, cursor = wecom.get_groupmsg_task(mass.msgid, cursor)

@@ -41,7 +41,7 @@ def import_plans(author, data):
         plan.versions.append(SopPlanVersion(number=1, status="draft", spec=spec, author=author))
         db.session.add(plan)
         plans.append(plan)
-    db.session.commit()
+    db.session.flush()
     return plans
 
 

@@ -53,7 +53,7 @@ def update_plan(author, plan_id, spec):
         head = SopPlanVersion(number=head.number + 1, status="draft", spec=spec, author=author)
         plan.versions.append(head)
     head.spec, head.author = spec, author
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -63,7 +63,7 @@ def submit(userid, plan_id):
     if plan.head.status != "draft":
         raise WrongState("只有草稿可以提交审核")
     plan.head.status, plan.head.submitted_at = "pending", utcnow()
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -75,7 +75,7 @@ def approve(reviewer, plan_id):
             version.status = "superseded"
     db.session.flush()
     head.status, head.reviewed_by, head.reviewed_at = "approved", reviewer, utcnow()
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -84,7 +84,7 @@ def reject(reviewer, plan_id, comment):
     comment = rejection_reason(comment)
     plan, head = _pending(reviewer, plan_id)
     head.status, head.reviewed_by, head.reviewed_at, head.review_comment = "rejected", reviewer, utcnow(), comment
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -94,7 +94,7 @@ def pause(userid, plan_id):
     if plan.paused_at:
         raise WrongState("计划已暂停")
     plan.paused_at, plan.paused_by = utcnow(), userid
-    db.session.commit()
+    db.session.flush()
     return plan
 
 
@@ -104,7 +104,7 @@ def resume(userid, plan_id):
     if not plan.paused_at:
         raise WrongState("计划没有暂停")
     plan.paused_at = plan.paused_by = None
-    db.session.commit()
+    db.session.flush()
     return plan
 
 

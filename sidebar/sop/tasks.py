@@ -142,7 +142,7 @@ def prepare(wecom, storage, advisor, task_id, links, now=None):
         first = first or share.id
         prepared.append((share, share.message["message"], None))
     task.batch_from = first
-    db.session.commit()
+    db.session.flush()
     return prepared
 
 
@@ -171,7 +171,10 @@ def _attach(share, task):
 
 
 def _block(task, reason):
-    """The gate refused a message: the task is blocked with its reason."""
+    """The gate refused a message: the task is blocked with its reason.
+
+    Boundary: committed here, because the request then fails (403) and rolls back its work.
+    """
     task.status, task.reason, task.done_at = "blocked", reason, utcnow()
     db.session.commit()
 
@@ -192,7 +195,6 @@ def reported(share):
     status = "done" if now <= task.deadline else "late"
     db.session.execute(update(SopTask).where(SopTask.id == task.id, SopTask.status == "open")
                        .values(status=status, done_at=now))
-    db.session.commit()
     return task
 
 
@@ -205,7 +207,7 @@ def skip(advisor, task_id, reason):
         raise InvalidInput(f"原因最多 {REASON_MAX} 字")
     task = _own_open(advisor, task_id)
     task.status, task.reason, task.done_at = "skipped", reason, utcnow()
-    db.session.commit()
+    db.session.flush()
     return task
 
 

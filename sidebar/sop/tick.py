@@ -58,7 +58,10 @@ class TickResult:
 
 
 def tick(now=None):
-    """Everything due up to now (aware; default the clock), committed; returns what was done."""
+    """Everything due up to now (aware; default the clock), committed; returns what was done.
+
+    Boundary: the tasks are committed before the reminders are queued — a queued task must find them.
+    """
     now = (now or datetime.now(CHINA)).astimezone(CHINA)
     result = TickResult()
     plans = db.session.scalars(select(SopPlan).where(SopPlan.paused_at.is_(None))).all()

@@ -108,7 +108,10 @@ def _fetch_groups(wecom, pacer, owners, day, result):
 
 
 def _insert(model, rows):
-    """Insert the rows and commit; a row another run stored meanwhile is left as it is. Returns len(rows)."""
+    """Insert the rows and commit; a row another run stored meanwhile is left as it is. Returns len(rows).
+
+    Boundary: each day's figures are committed as they come, so a run stopped midway keeps the days it fetched.
+    """
     if rows:
         db.session.execute(upsert(db.engine, model).values(rows).on_conflict_do_nothing())
         db.session.commit()

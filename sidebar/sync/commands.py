@@ -10,11 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import wecom
-from ..insight.snapshot import record_for_accounts
 from ..models import CHINA, china_today, utcnow
 from ..wecom import WeComError
 from . import full, inbox, tags
-from .profiles import import_profiles
+from .profiles import after_import, import_profiles
 
 CHUNK = 1000  # rows per import call: the progress bar moves, memory of one call stays small
 SHOWN = 20
@@ -42,7 +41,7 @@ def import_profiles_command(path):
         click.echo(f"  {row_name} {index + first_number}: {error}")
     if len(rejected) > SHOWN:
         click.echo(f"  … and {len(rejected) - SHOWN} more")
-    click.echo(f"group snapshots: {record_for_accounts(accounts, today)} groups recorded for {today.isoformat()}")
+    click.echo(f"group snapshots: {after_import(accounts, today)} groups recorded for {today.isoformat()}")
     _push_imported_tags(accounts)
 
 

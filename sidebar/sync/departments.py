@@ -7,7 +7,10 @@ from ..models import Department, utcnow
 
 
 def refresh_departments(wecom, pacer=None):
-    """Mirror department/list into Department (only real differences written); returns (added, changed, removed)."""
+    """Mirror department/list into Department (only real differences written); returns (added, changed, removed).
+
+    Boundary: committed at once, as the sync goes on calling WeCom (no write transaction held across a call).
+    """
     answer = pacer.call(wecom.list_departments) if pacer else wecom.list_departments()
     fresh = {item["id"]: {"name": item.get("name") or str(item["id"]), "parentid": item.get("parentid") or 0,
                           "order": item.get("order") or 0} for item in answer}

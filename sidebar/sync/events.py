@@ -7,7 +7,6 @@ re-fetch that still lists the relation brings it back).
 """
 from ..acquisition import arrival
 from ..domain.directory import dismiss_group, end_follows, store_contact, store_group
-from ..extensions import db
 from ..materials import qualified
 from ..models import china_today
 from ..wecom import WeComError, errors
@@ -65,9 +64,8 @@ def _chat_event(wecom, fields, refreshed):
 def refresh_contact(wecom, external_userid):
     """Store the contact as WeCom has it now; WeCom knowing no relation ends every follow of it."""
     try:
-        store_contact(wecom.get_external_contact(external_userid))
+        store_contact(wecom.get_external_contact(external_userid))  # WeCom's error comes before any write
     except WeComError as error:
-        db.session.rollback()
         if error.errcode not in errors.CONTACT_GONE:
             raise
         end_follows(external_userid)
@@ -76,11 +74,10 @@ def refresh_contact(wecom, external_userid):
 def refresh_group(wecom, chat_id):
     """Store the group as WeCom has it now; WeCom not knowing it means it was dismissed."""
     try:
-        data = wecom.get_group_chat(chat_id)
+        data = wecom.get_group_chat(chat_id)  # WeCom's error comes before any write: nothing to undo
         store_group(data)
         arrival.record_joins(data)  # members who came through a join code carry its state
     except WeComError as error:
-        db.session.rollback()
         if error.errcode != errors.GROUP_GONE:
             raise
         dismiss_group(chat_id)

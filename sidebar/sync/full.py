@@ -56,7 +56,11 @@ class SyncResult:
 
 
 def sync(wecom, since=None, pace=None, progress=None, restart=False):
-    """Run (or resume) a full sync; returns a SyncResult, raises SyncFailed with the cursor kept."""
+    """Run (or resume) a full sync; returns a SyncResult, raises SyncFailed with the cursor kept.
+
+    Boundary: the sync commits page by page with its cursor (so it resumes where it stopped); a WeCom
+    failure rolls back only the unfinished page and records why the run stopped.
+    """
     progress = progress or Progress()
     pacer = Pacer(wecom, on_backoff=progress.backoff, **({} if pace is None else {"pace": pace}))
     run, resumed = _open_run(since, restart)
@@ -84,7 +88,10 @@ def unfinished_run():
 
 
 def _open_run(since, restart):
-    """(run, resumed): the unfinished run to resume, or a new one (restart abandons the old)."""
+    """(run, resumed): the unfinished run to resume, or a new one (restart abandons the old).
+
+    Boundary: a new run is committed at once, so a crash leaves it to resume.
+    """
     run = unfinished_run()
     if run is not None and restart:
         run.finished_at, run.error = utcnow(), (run.error or "") + " abandoned by --restart"
@@ -99,7 +106,10 @@ def _open_run(since, restart):
 
 
 def _advance(run, result):
-    """Move the run to its next phase and save; the seen list of a finished run is dropped."""
+    """Move the run to its next phase and save; the seen list of a finished run is dropped.
+
+    Boundary: a phase's end is committed, like a page (see _save_cursor).
+    """
     run.phase = PHASES[PHASES.index(run.phase) + 1]
     run.cursor = {"users": run.cursor.get("users", [])} if run.phase != "done" else {}
     run.stats = dict(result.counts)
@@ -110,14 +120,20 @@ def _advance(run, result):
 
 
 def _save_cursor(run, result, **cursor):
-    """Keep where the run is, together with what it has done so far; commits the page with it."""
+    """Keep where the run is, together with what it has done so far; commits the page with it.
+
+    Boundary: a page and its cursor are committed together, so a resumed run neither skips nor repeats one.
+    """
     run.cursor = {**run.cursor, **cursor}
     run.stats = dict(result.counts)
     db.session.commit()
 
 
 def _record_error(run_id, message):
-    """Note why a run stopped (in its own transaction: the failed one was rolled back)."""
+    """Note why a run stopped (in its own transaction: the failed one was rolled back).
+
+    Boundary: the reason is kept though the run failed.
+    """
     run = db.session.get(SyncRun, run_id)
     run.error = message[:1000]
     db.session.commit()
@@ -138,7 +154,10 @@ def _seen(run, kind, keys):
 # -- staff -----------------------------------------------------------------------------------------
 
 def _sync_staff(wecom, pacer, run, result, progress):
-    """The department tree, then the members with customer contact, each refreshed from user/get."""
+    """The department tree, then the members with customer contact, each refreshed from user/get.
+
+    Boundary: each member is committed as fetched, so no write transaction is held across the next call.
+    """
     result.counts["departments_changed"] += sum(refresh_departments(wecom, pacer))
     users = pacer.call(wecom.get_follow_user_list)
     progress.start("staff", len(users))
@@ -321,11 +340,10 @@ def _refresh_group(wecom, pacer, chat_id, result):
     known = db.session.get(GroupChat, chat_id) is not None
     try:
         data = pacer.call(wecom.get_group_chat, chat_id)
-        group = store_group(data, touch=False)
+        group = store_group(data, touch=False)  # an error: nothing written
     except WeComError as error:
         if error.errcode != errors.GROUP_GONE:
             raise
-        db.session.rollback()
         if dismiss_group(chat_id):
             result.counts["groups_dismissed"] += 1
         return
@@ -370,11 +388,10 @@ def _recheck_contact(wecom, pacer, external_userid, result):
     """Ask WeCom about one contact and store the answer; 'no relation' ends every follow of it."""
     before = _active_followers(external_userid)
     try:
-        store_contact(pacer.call(wecom.get_external_contact, external_userid))
+        store_contact(pacer.call(wecom.get_external_contact, external_userid))  # an error: nothing written
     except WeComError as error:
         if error.errcode not in errors.CONTACT_GONE:
             raise
-        db.session.rollback()
         end_follows(external_userid)
     result.counts["follows_ended"] += len(before - _active_followers(external_userid))
 

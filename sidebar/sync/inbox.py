@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
+from ..database import savepoint
 from ..extensions import db
 from ..models import CallbackInbox, utcnow
 from ..wecom import WeComError
@@ -41,17 +42,21 @@ def dedupe_key(xml):
 
 
 def store(xml, fields):
-    """Store a decrypted callback; returns its id, or None when the same callback is already stored."""
+    """Store a decrypted callback; returns its id, or None when the same callback is already stored.
+
+    Boundary: committed at once — the task that processes it is queued next and must find it, and WeCom is
+    answered only once the callback is safe.
+    """
     row = CallbackInbox(dedupe_key=dedupe_key(xml), event=_short(fields.get("Event") or fields.get("MsgType")),
                         change_type=_short(fields.get("ChangeType")) or None,
                         target=_short(fields.get("ExternalUserID") or fields.get("ChatId") or fields.get("Id")) or None,
                         body=xml.decode("utf-8"))
-    db.session.add(row)
     try:
-        db.session.commit()
+        with savepoint():
+            db.session.add(row)
     except IntegrityError:
-        db.session.rollback()
         return None
+    db.session.commit()
     return row.id
 
 
@@ -80,6 +85,8 @@ def process(wecom, row_id, refreshed=None, raise_failure=False):
 
     A WeCom failure leaves the row failed (for the drain) and, with raise_failure, is raised too (for
     the queue to retry).
+    Boundary: each callback is a unit of its own — a failed one's writes are rolled back, and its outcome is
+    committed (_finish), so a drain goes on with the next one.
     """
     row = db.session.get(CallbackInbox, row_id)
     if row is None or row.status in ("done", "ignored"):
@@ -112,7 +119,10 @@ def _settle(fields):
 
 
 def _finish(row_id, status, error=None):
-    """Record the outcome of one attempt."""
+    """Record the outcome of one attempt.
+
+    Boundary: committed with the callback's work, one callback at a time (see process).
+    """
     row = db.session.get(CallbackInbox, row_id)
     row.status, row.error = status, (error or "")[:255] or None
     row.attempts += 1
@@ -152,7 +162,6 @@ def purge(keep_days=KEEP_DAYS):
     cutoff = utcnow() - timedelta(days=keep_days)
     deleted = db.session.execute(delete(CallbackInbox).where(
         CallbackInbox.status.in_(("done", "ignored")), CallbackInbox.received_at < cutoff))
-    db.session.commit()
     return deleted.rowcount
 
 

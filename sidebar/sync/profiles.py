@@ -11,16 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from blinker import Namespace
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ..domain.linking import contact_matches, linked_contact, normalise_mobile
-from ..database import commit_upsert, upsert
+from ..database import upsert, upsert_retrying
 from ..extensions import db
 from ..models import (EARLIEST_DAY, RISK_LEVELS, STAGES, AssetSnapshot, ClientProfile, JourneyEvent, china_today,
                       utcnow)
 
 log = logging.getLogger(__name__)
+# Sent with the accounts an import stored: the features that keep figures per client follow (the group
+# snapshots, sidebar/insight/snapshot.py), without the import knowing them.
+profiles_imported = Namespace().signal("profiles-imported")
 
 CHUNK = 500  # rows per lookup and per commit: IN lists stay far below every database's parameter limit
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9]{4,32}")
@@ -54,6 +58,11 @@ class RowError(ValueError):
 
 
 # -- import ---------------------------------------------------------------------------------------
+
+def after_import(accounts, today=None):
+    """Tell the subscribers which accounts an import stored; how many groups' figures they recorded."""
+    return sum(recorded or 0 for _, recorded in profiles_imported.send(sorted(accounts), today=today))
+
 
 def import_profiles(rows, today=None):
     """Validate and upsert trading-system profiles; good rows are stored even when others are not."""
@@ -98,9 +107,12 @@ def _store(profiles, today):
 
     The name (e.g. CheckViolation) holds no SQL and no value. A database that is unreachable or busy
     fails the import instead: no row is to blame, and the sender retries the whole request.
+    Boundary: the import's chunks — each is committed (or rolled back) on its own, so a refused row costs
+    only its chunk's retry row by row, and a large import does not hold one transaction to the end.
     """
     try:
-        commit_upsert(_write_chunk, profiles, today)  # a concurrent import inserting the same rows: one retry
+        upsert_retrying(_write_chunk, profiles, today)  # a concurrent import inserting the same rows: one retry
+        db.session.commit()
     except OperationalError:
         db.session.rollback()
         raise

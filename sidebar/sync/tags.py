@@ -25,7 +25,11 @@ MAX_ERRORS_KEPT = 20
 # -- the corp tag mirror ---------------------------------------------------------------------------
 
 def refresh_corp_tags(wecom):
-    """Mirror get_corp_tag_list into CorpTag; renamed or deleted tags are fixed on local follows too."""
+    """Mirror get_corp_tag_list into CorpTag; renamed or deleted tags are fixed on local follows too.
+
+    Boundary: committed at once — the sync and the tag push go on calling WeCom, and no write transaction may
+    be held across a call to WeCom (its token cache writes on a connection of its own, which SQLite would lock).
+    """
     groups = wecom.get_corp_tag_list()
     fresh = {tag["id"]: {"tag_id": tag["id"], "name": tag["name"], "group_id": group["group_id"],
                          "group_name": group["group_name"], "sort_order": tag.get("order", 0),
@@ -128,7 +132,10 @@ class ProfileTagGroup:
         return {name: self.ids[name] for name in names}
 
     def _create(self, names, retried=False):
-        """add_corp_tag for names; someone else creating one meanwhile is resolved by reloading once."""
+        """add_corp_tag for names; someone else creating one meanwhile is resolved by reloading once.
+
+        Boundary: the tags WeCom made are committed at once, so that they are never created twice.
+        """
         try:
             group = self.pacer.call(self.wecom.add_corp_tags, names, group_name=PROFILE_GROUP,
                                     group_id=self.group_id)
@@ -153,7 +160,10 @@ class ProfileTagGroup:
 
 
 def push_tags(wecom, external_userids=None, pace=None, progress=None, today=None):
-    """Mirror profile tags onto follows; the whole run (no ids) resumes from the cursor of an unfinished one."""
+    """Mirror profile tags onto follows; the whole run (no ids) resumes from the cursor of an unfinished one.
+
+    Boundary: the cursor is committed after each chunk, so an interrupted run resumes where it stopped.
+    """
     pacer = Pacer(wecom, **({} if pace is None else {"pace": pace}))
     group, result = ProfileTagGroup(wecom, pacer), PushResult()
     today = today or china_today()
@@ -219,7 +229,6 @@ def _push_follows(follows, group, pacer, result, today, progress):
         except WeComError as error:
             if is_rate_limited(error):
                 raise
-            db.session.rollback()
             result.failed += 1
             if len(result.errors) < MAX_ERRORS_KEPT:
                 result.errors.append(f"{follow.userid}/{follow.external_userid}: {error}")
@@ -228,7 +237,10 @@ def _push_follows(follows, group, pacer, result, today, progress):
 
 
 def _push_follow(follow, wanted, group, pacer, retried=False):
-    """mark_tag the difference between wanted and the follow's 客户画像 tags; True when a call was made."""
+    """mark_tag the difference between wanted and the follow's 客户画像 tags; True when a call was made.
+
+    Boundary: committed per relation, right after WeCom took it: after a crash, nothing is sent twice.
+    """
     current = _profile_tags(follow)
     if set(current) == wanted:
         return False
@@ -268,7 +280,10 @@ def _unfinished_run():
 
 
 def _open_run():
-    """Resume the unfinished push run, or start one."""
+    """Resume the unfinished push run, or start one.
+
+    Boundary: a new run is committed at once, so that a crash leaves it for the next run to resume.
+    """
     run = _unfinished_run()
     if run is None:
         run = SyncRun(kind="push-tags", phase="follows", cursor={"after": 0}, stats={})
@@ -278,7 +293,10 @@ def _open_run():
 
 
 def _close_run(run, result):
-    """Record the run's outcome and mark it finished."""
+    """Record the run's outcome and mark it finished.
+
+    Boundary: the end of a resumable run, committed like its cursor.
+    """
     run.stats = {"checked": result.checked, "marked": result.marked, "created": result.created,
                  "failed": result.failed}
     run.phase = "done"

@@ -7,7 +7,6 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from ..extensions import csrf
-from ..insight.snapshot import record_for_accounts
 from ..queue import enqueue
 from ..ratelimit import client_key, enforce
 from . import profiles
@@ -27,7 +26,7 @@ def import_profiles():
     _require_token()
     rows = _profile_rows()
     result = profiles.import_profiles(rows)
-    record_for_accounts(result.accounts)  # the group panels' daily figures follow the new data at once
+    profiles.after_import(result.accounts)  # the group panels' daily figures follow the new data at once
     if current_app.config["PUSH_TAGS_AFTER_IMPORT"] and result.accepted:
         # in the worker; the nightly push-tags catches up on failure
         enqueue("import-tags", sorted(result.accounts))
