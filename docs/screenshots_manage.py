@@ -1,5 +1,6 @@
 """Take the README's screenshots of the branch manager's workbench: 开户实况 at 360 px as a branch manager
-sees it on the phone, 企微服务 at 360 px, and the 大屏 wall view at 1280 × 720.
+sees it on the phone, 企微服务 at 360 px, 大屏设备 (a TV set up from the phone), and the 大屏 wall view at
+1280 × 720, as the manager opens it and as the branch's TV shows it once paired.
 
 Run with `.venv/bin/python docs/screenshots_manage.py`. Writes PNGs to docs/screenshots/.
 """
@@ -28,6 +29,16 @@ def morning(db_path, url, world):
         prepare_morning(world)
 
 
+def set_up_tv(page, url):
+    """The manager sets up the lobby TV at 360 px (the page is photographed with its link); the link."""
+    page.goto(url + "/manage/walls")
+    page.locator("input[name=name]").fill("大堂电视")
+    page.get_by_role("button", name="生成登录链接").click()
+    link = page.locator(".wall-url").inner_text(timeout=15000)
+    page.screenshot(path=OUT / "manage-walls-360.png", full_page=True)
+    return link
+
+
 def main():
     """The phone pages and the wall."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -44,6 +55,13 @@ def main():
                 page.goto(url + path)
                 page.locator("h1").first.wait_for(timeout=15000)
                 page.screenshot(path=OUT / f"{name}.png", full_page=True)
+            link = set_up_tv(page, url)
+            tv = browser.new_context(viewport={"width": 1280, "height": 720}, locale="zh-CN")
+            screen = tv.new_page()
+            screen.goto(link)
+            screen.get_by_role("button", name="登录大屏").click()
+            screen.locator("#wall").wait_for(timeout=15000)
+            screen.screenshot(path=OUT / "manage-wall-tv.png")
             wall = browser.new_context(viewport={"width": 1280, "height": 720}, locale="zh-CN")
             wall.add_cookies([{"name": "wecom_userid", "value": MANAGER, "url": f"{url}/_wecom/"}])
             page = wall.new_page()

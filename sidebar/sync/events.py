@@ -5,6 +5,8 @@ irrelevant and a repeat harmless. The one thing done before asking WeCom is endi
 delete event names, so that advisor's access goes at once, even if WeCom cannot be reached (a
 re-fetch that still lists the relation brings it back).
 """
+from dataclasses import dataclass
+
 from ..acquisition import arrival
 from ..domain.directory import dismiss_group, end_follows, store_contact, store_group
 from ..materials import qualified
@@ -58,7 +60,7 @@ def _chat_event(wecom, fields, refreshed):
     if fields.get("ChangeType") == "dismiss":
         dismiss_group(chat_id)
         return
-    _once(refreshed, ("group", chat_id), lambda: refresh_group(wecom, chat_id))
+    _once(refreshed, ("group", chat_id), lambda: _refresh_chat(wecom, chat_id))
 
 
 def refresh_contact(wecom, external_userid):
@@ -71,17 +73,32 @@ def refresh_contact(wecom, external_userid):
         end_follows(external_userid)
 
 
-def refresh_group(wecom, chat_id):
-    """Store the group as WeCom has it now; WeCom not knowing it means it was dismissed."""
+@dataclass
+class GroupRefresh:
+    """What re-fetching one group found."""
+
+    group: object  # the stored GroupChat, None when WeCom no longer knows the group
+    dismissed: bool  # this refresh marked it dismissed
+    arrivals: int  # joins through a channel's code attributed now
+
+
+def refresh_group(wecom, chat_id, fetch=None, touch=True):
+    """Store the group as WeCom has it now and attribute joins through a channel's code (the member's
+    `state`); WeCom not knowing it means it was dismissed. One home for the callbacks and the full sync,
+    which fetches through its pacer (`fetch`) and does not count its own pass as a change (`touch`)."""
     try:
-        data = wecom.get_group_chat(chat_id)  # WeCom's error comes before any write: nothing to undo
-        store_group(data)
-        arrival.record_joins(data)  # members who came through a join code carry its state
+        data = (fetch or wecom.get_group_chat)(chat_id)  # WeCom's error comes before any write: nothing to undo
     except WeComError as error:
         if error.errcode != errors.GROUP_GONE:
             raise
-        dismiss_group(chat_id)
-    qualified.recheck(chat_id, china_today())  # a member who joined without a matching class lifts the mark
+        return GroupRefresh(None, bool(dismiss_group(chat_id)), 0)
+    return GroupRefresh(store_group(data, touch=touch), False, arrival.record_joins(data))
+
+
+def _refresh_chat(wecom, chat_id):
+    """A callback's re-fetch; a member who joined without a matching class lifts a qualified mark."""
+    refresh_group(wecom, chat_id)
+    qualified.recheck(chat_id, china_today())
 
 
 def _once(refreshed, key, fetch):

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, or_, select
 
-from ..acquisition import arrival
-from ..domain.directory import (assign, contact_values, dismiss_group, end_follows, follow_values, has_changes,
-                                mobiles_of, staff_values, store_contact, store_group, store_mobiles)
+from ..domain.directory import (assign, contact_values, end_follows, follow_values, has_changes,
+                                mobiles_of, staff_values, store_contact, store_mobiles)
 from ..domain.linking import link_profiles
 from ..extensions import db
 from ..materials import qualified
@@ -21,6 +20,7 @@ from ..models import (ClientProfile, ContactMobile, CorpTag, ExternalContact, Fo
                       china_today, utcnow)
 from ..wecom import WeComError, errors
 from .departments import refresh_departments
+from .events import refresh_group
 from .pacing import Pacer
 from .tags import refresh_corp_tags
 
@@ -336,22 +336,17 @@ def _fresh_enough(chat_id, since):
 
 
 def _refresh_group(wecom, pacer, chat_id, result):
-    """Fetch and store one group; WeCom not knowing it any more means it was dismissed."""
+    """Fetch (paced) and store one group, counting what changed; a join whose callback was missed is
+    attributed here by the member's `state`."""
     known = db.session.get(GroupChat, chat_id) is not None
-    try:
-        data = pacer.call(wecom.get_group_chat, chat_id)
-        group = store_group(data, touch=False)  # an error: nothing written
-    except WeComError as error:
-        if error.errcode != errors.GROUP_GONE:
-            raise
-        if dismiss_group(chat_id):
-            result.counts["groups_dismissed"] += 1
+    fresh = refresh_group(wecom, chat_id, fetch=lambda chat: pacer.call(wecom.get_group_chat, chat), touch=False)
+    if fresh.group is None:
+        result.counts["groups_dismissed"] += fresh.dismissed
         return
-    if group.group_changed:
+    if fresh.group.group_changed:
         result.counts["groups_changed" if known else "groups_added"] += 1
         qualified.recheck(chat_id, china_today())  # a join the callbacks missed lifts a mark as well
-    # a join through a channel's code whose callback was missed: attributed by the member's `state`
-    result.counts["arrivals_added"] += arrival.record_joins(data)
+    result.counts["arrivals_added"] += fresh.arrivals
 
 
 # -- finish: what WeCom did not list ---------------------------------------------------------------
