@@ -39,6 +39,7 @@ def make_channel(app, name, kind="contact", userids=(), chat_ids=(), tags=(), we
     with app.app_context():
         channel = create_channel(wecom(), OPERATOR, ChannelInput(name, kind, list(userids), list(chat_ids), list(tags),
                                                                   welcome))
+        db.session.commit()  # the QR image fetched after the channel's own commit, as the console's request keeps it
         return channel.id, channel.config_id, channel.state
 
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from acquisition_helpers import OPERATOR, REVIEWER, make_channel, prepare
 from helpers import publish, signed_in
-from sidebar.extensions import wecom
+from sidebar.extensions import db, wecom
 from sidebar.materials import samples
 
 RED, BLUE = (210, 40, 40), (40, 60, 200)
@@ -129,6 +129,7 @@ def test_the_approved_version_is_printed_not_a_newer_draft_and_a_withdrawn_poste
 
     with acq_app.app_context():
         review.withdraw(REVIEWER, poster)
+        db.session.commit()  # as the console's request would
     refused = operator.get(f"/console/channels/{channel_id}/poster.png?material={poster}")
     assert refused.status_code == 422 and "已撤回" in error_of(refused)
 
@@ -146,5 +147,6 @@ def test_only_an_operator_prints_and_a_retired_channel_prints_nothing(acq_app, e
 
     with acq_app.app_context():
         retire_channel(wecom(), channel_id, OPERATOR)
+        db.session.commit()  # as the console's request would
     refused = signed_in(acq_app, OPERATOR).get(url)
     assert refused.status_code == 422 and "渠道已停用" in error_of(refused)
