@@ -4,7 +4,6 @@ Every value can be overridden on the command line (e.g. `-w 2`) or by the enviro
 """
 import multiprocessing
 import os
-import re
 
 from gunicorn.glogging import Logger
 
@@ -20,7 +19,6 @@ accesslog = "-"
 # The path without its query string: OAuth codes and search words stay out of the logs; the client's
 # network, not its address, and tracked links without their token (PrivateAccessLogger).
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-TOKEN_IN_PATH = re.compile(r"^/r/[^/]+")  # /r/<token> and /r/<token>/cover
 
 
 class PrivateAccessLogger(Logger):
@@ -28,10 +26,10 @@ class PrivateAccessLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         """The format's values with the address cut to its network and share tokens cut out of the path."""
-        from sidebar.addresses import network_of
+        from sidebar.addresses import logged_path, network_of
 
         atoms = super().atoms(resp, req, environ, request_time)
-        path = TOKEN_IN_PATH.sub("/r/…", atoms["U"] or "")
+        path = logged_path(atoms["U"])
         atoms.update(h=network_of(atoms["h"]) or "-", U=path, r=f'{atoms["m"]} {path} {atoms["H"]}', q="-")
         return atoms
 

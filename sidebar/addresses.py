@@ -1,8 +1,10 @@
 """Client addresses as the app keeps them: never whole, and IPv4 clients of a dual-stack listener as IPv4."""
 import ipaddress
+import re
 
 IPV4_NETWORK, IPV6_NETWORK = 24, 48  # what a log or a tracked open keeps: an office, a site
 IPV6_SUBSCRIBER = 64  # the block one IPv6 client gets: who a rate limit counts
+TOKEN_IN_PATH = re.compile(r"^/r/[^/]+")  # /r/<token> and /r/<token>/cover
 
 
 def client_ip(address):
@@ -31,3 +33,9 @@ def _prefix(address, v4, v6):
     if ip is None:
         return None
     return str(ipaddress.ip_network(f"{ip}/{v4 if ip.version == 4 else v6}", strict=False))
+
+
+def logged_path(path):
+    """A request's path as a log keeps it: no query string (access tokens, OAuth codes, search words), and
+    /r/… for a tracked link (its token opens the client's copy)."""
+    return TOKEN_IN_PATH.sub("/r/…", (path or "").split("?", 1)[0])

@@ -3,8 +3,9 @@ import click
 from flask_migrate import upgrade
 from sqlalchemy import delete
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
+from .addresses import logged_path, network_of
 from .extensions import db
 
 EMULATOR_PREFIX = "/_wecom"
@@ -110,6 +111,19 @@ def emulated_settings(base_url):
     return {"WECOM_API_BASE": wecom, "WECOM_OAUTH_BASE": wecom}
 
 
+class PrivateRequestHandler(WSGIRequestHandler):
+    """The demo server's request log kept as gunicorn's is (gunicorn.conf.py): the client's network, the
+    path without its query string — the emulator's own API calls carry access tokens there."""
+
+    def log_request(self, code="-", size="-"):
+        """One line a request: network, method and path, status."""
+        self.log("info", '"%s %s" %s', self.command, logged_path(self.path), getattr(code, "value", code))
+
+    def address_string(self):
+        """The client's network, never its whole address."""
+        return network_of(self.client_address[0]) or "-"
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -123,7 +137,8 @@ def demo(host, port):
     base = f"http://{browser_host}:{port}"
     app = create_app({"SIDEBAR_MODE": "demo", **emulated_settings(base)})
     wsgi_app, emulator = prepare_demo(app)
-    server = make_server(host, port, wsgi_app, threaded=True)  # listening before the worker calls the emulator
+    # listening before the worker calls the emulator
+    server = make_server(host, port, wsgi_app, threaded=True, request_handler=PrivateRequestHandler)
     worker = start_worker(app)
     first_sync = sync_in_background(app)
     openings = start_demo_openings(app, emulator.world.as_json(), after=first_sync)  # an opening every few minutes
