@@ -286,3 +286,16 @@ def test_a_client_who_had_this_months_mass_sends_from_us_is_left_out_and_kept_fo
     [sent] = mass_sends(emulator)
     assert full not in [r["target"] for r in sent["recipients"]] and other in [r["target"] for r in sent["recipients"]]
     assert "今日SOP" in advisor.get(f"/sidebar/tasks?chat=contact:{full}").get_data(as_text=True)
+
+
+def test_a_step_wecom_cannot_mass_send_leaves_no_share_prepared(library_app, emulator, setup):
+    advisor, chats = setup
+    mini = publish(library_app, "miniprogram", risk_level="R1", title="开户小程序")
+    plan_id = client_plan(library_app, [mini])
+    answer = post(advisor, "/sidebar/tasks/mass", plan_id=plan_id, step=0, kind="contact")
+    assert answer.status_code == 422 and "小程序物料不能群发" in answer.get_data(as_text=True)
+    assert mass_sends(emulator) == []
+    with library_app.app_context():
+        statuses = db.session.execute(select(Share.target_id, Share.status).where(Share.target_id.in_(chats))).all()
+    assert statuses and {status for _, status in statuses} == {"cancelled"}, statuses  # no live "prepared" link left
+    assert {status for status, _ in tasks_of(library_app, plan_id).values()} == {"open"}  # the chats can still send it

@@ -39,7 +39,8 @@ BOUNDARIES = {
     ("acquisition.channels", "create_channel"), ("actions.profile", "edit_profile"),
     ("domain.directory", "store_contact"), ("domain.directory", "store_group"), ("domain.directory", "ensure_staff"),
     ("domain.directory", "end_follows"),
-    ("sop.masssend", "_create"), ("sop.masssend", "poll"), ("sop.masssend", "check"), ("sop.masssend", "_confirmed"),
+    ("sop.masssend", "start"), ("sop.masssend", "_create"), ("sop.masssend", "poll"), ("sop.masssend", "check"),
+    ("sop.masssend", "_confirmed"),
     ("sync.tags", "refresh_corp_tags"), ("sync.departments", "refresh_departments"),
     # resumable runs: a page and its cursor together
     ("sync.full", "sync"), ("sync.full", "_open_run"), ("sync.full", "_advance"), ("sync.full", "_save_cursor"),

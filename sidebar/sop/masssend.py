@@ -101,7 +101,12 @@ def outcome(mass):
 # -- starting one -------------------------------------------------------------------------------------
 
 def start(wecom, storage, advisor, plan_id, step, chat_kind, links, now=None):
-    """Gate every due target of the step, then one add_msg_template for those that passed; the SopMassSend."""
+    """Gate every due target of the step, then one add_msg_template for those that passed; the SopMassSend.
+
+    Boundary: what the gate prepared (each target's shares, linked to its task) is committed before WeCom
+    is called, and a content WeCom cannot mass-send cancels them, kept though the request then fails:
+    no share is left "prepared" with a live link, and no write is held across the call.
+    """
     now = now or datetime.now(CHINA)
     due = _due_tasks(advisor, plan_id, step, chat_kind, now)
     if not due:
@@ -123,10 +128,12 @@ def start(wecom, storage, advisor, plan_id, step, chat_kind, links, now=None):
         passed.append((task, prepared))
     if not passed:
         raise NothingToSend("没有可以群发的对象：" + "；".join(sorted({e["reason"] for e in excluded})))
+    db.session.commit()
     try:
         text, attachments = _content(passed[0][1], _step_text(advisor, due[0], chat_kind))
     except NotMassSendable:
         _close_shares([t.id for t, _ in passed], "cancelled")
+        db.session.commit()
         raise
     return _create(wecom, advisor, due[0], passed, excluded, text, attachments, now)
 
@@ -195,8 +202,7 @@ def _create(wecom, advisor, first, passed, excluded, text, attachments, now):
     try:
         mass.msgid, refused = wecom.add_msg_template(advisor, chat_type, [t.chat_id for t, _ in passed], text,
                                                      attachments)
-    except WeComError:
-        db.session.rollback()  # the request fails: only the shares' failure is kept
+    except WeComError:  # nothing written since start's commit: the shares' failure is kept, the request fails
         _close_shares([t.id for t, _ in passed], "failed")
         db.session.commit()
         raise
