@@ -4,7 +4,8 @@ import re
 
 IPV4_NETWORK, IPV6_NETWORK = 24, 48  # what a log or a tracked open keeps: an office, a site
 IPV6_SUBSCRIBER = 64  # the block one IPv6 client gets: who a rate limit counts
-TOKEN_IN_PATH = re.compile(r"^/r/[^/]+")  # /r/<token> and /r/<token>/cover
+# a secret in the path: a tracked link (/r/<token>, /r/<token>/cover), a TV's pairing link
+TOKEN_IN_PATH = re.compile(r"^/(r|manage/wall/pair)/[^/?]+")
 
 
 def client_ip(address):
@@ -37,5 +38,5 @@ def _prefix(address, v4, v6):
 
 def logged_path(path):
     """A request's path as a log keeps it: no query string (access tokens, OAuth codes, search words), and
-    /r/… for a tracked link (its token opens the client's copy)."""
-    return TOKEN_IN_PATH.sub("/r/…", (path or "").split("?", 1)[0])
+    /r/… for a tracked link (its token opens the client's copy), /manage/wall/pair/… for a TV's link."""
+    return TOKEN_IN_PATH.sub(lambda found: f"/{found.group(1)}/…", (path or "").split("?", 1)[0])

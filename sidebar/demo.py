@@ -117,7 +117,12 @@ class PrivateRequestHandler(WSGIRequestHandler):
 
     def log_request(self, code="-", size="-"):
         """One line a request: network, method and path, status."""
-        self.log("info", '"%s %s" %s', self.command, logged_path(self.path), getattr(code, "value", code))
+        path = logged_path(getattr(self, "path", ""))  # a malformed request line is answered before it has one
+        self.log("info", '"%s %s" %s', getattr(self, "command", "-"), path, getattr(code, "value", code))
+
+    def log_error(self, format, *args):  # noqa: A002 - http.server's signature
+        """Not the raw request line http.server puts in its errors (it carries the query string)."""
+        self.log("error", "malformed request")
 
     def address_string(self):
         """The client's network, never its whole address."""

@@ -150,3 +150,13 @@ def test_only_an_operator_prints_and_a_retired_channel_prints_nothing(acq_app, e
         db.session.commit()  # as the console's request would
     refused = signed_in(acq_app, OPERATOR).get(url)
     assert refused.status_code == 422 and "渠道已停用" in error_of(refused)
+
+
+def test_a_strip_too_thin_to_print_and_a_material_that_is_no_number_are_refused(acq_app, emulator):
+    strip = publish(acq_app, kind="image", title="横幅", file=image_input(samples.png(20, 8000), "strip.png").file)
+    channel_id, _, _ = make_channel(acq_app, "网点海报", userids=["wangfang"])
+    operator = signed_in(acq_app, OPERATOR)
+    refused = operator.get(f"/console/channels/{channel_id}/poster.png", query_string={"material": strip})
+    assert refused.status_code == 422 and "过于狭长" in error_of(refused)  # 1080 × 432,000 px: never allocated
+    for junk in ("²", "١٢", "1e3", "-1"):
+        assert operator.get(f"/console/channels/{channel_id}/poster.png", query_string={"material": junk}).status_code == 400

@@ -169,9 +169,12 @@ def test_a_manager_sets_up_and_revokes_walls_only_in_their_tree(wall_app):
 
 
 def test_an_unopened_link_expires(wall_app):
-    _, _, path = set_up_wall(signed_in(wall_app, MANAGER), 3)
+    manager = signed_in(wall_app, MANAGER)
+    _, _, path = set_up_wall(manager, 3)
+    assert "等待电视打开链接" in manager.get("/manage/walls").get_data(as_text=True)
     with wall_app.app_context():
         row = db.session.scalar(select(WallScreen))
         row.link_expires_at = datetime.utcnow() - timedelta(minutes=1)
         db.session.commit()
     assert confirm(wall_app.test_client(), path).status_code == 404
+    assert "链接已过期，请重新生成" in manager.get("/manage/walls").get_data(as_text=True), "the list says so"

@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from ..extensions import wecom
 from ..identity.auth import role_required
+from ..params import int_arg
 from ..web import private, render
 from . import channels, posters, report
 from .channels import ChannelInput, InvalidInput, NotFound
@@ -73,9 +74,9 @@ def poster(channel_id):
     """The channel's QR code printed on the approved poster `material`, as a PNG to download; the page
     with the reason (422) for a material that may not be printed."""
     channel = _get(channel_id)
-    material = request.args.get("material", "")
+    material = int_arg("material")  # None when not chosen: the page says to choose one
     try:
-        image = posters.compose(channel, int(material) if material.isdigit() and len(material) < 10 else None)
+        image = posters.compose(channel, material)
     except InvalidInput as invalid:
         return _channel_page(channel, str(invalid), 422)
     response = Response(image, mimetype="image/png")

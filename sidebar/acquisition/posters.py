@@ -108,7 +108,10 @@ def _printable(poster):
     short = min(poster.size)
     if short < MIN_SIDE:
         scale = MIN_SIDE / short
-        poster = poster.resize((round(poster.width * scale), round(poster.height * scale)), Image.LANCZOS)
+        size = (round(poster.width * scale), round(poster.height * scale))
+        if size[0] * size[1] > MAX_PIXELS:  # a thin strip would grow past what a worker can hold
+            raise InvalidInput("海报过于狭长，放大到印刷尺寸后过大，请换一张海报")
+        poster = poster.resize(size, Image.LANCZOS)
     return poster
 
 

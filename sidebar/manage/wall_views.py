@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, g, make_response, redirect, req
 from ..domain.access import staff_names
 from ..identity.auth import limit_logins, public_url, role_required
 from ..masking import mask_account
-from ..models import CHINA
+from ..models import CHINA, utcnow
 from ..web import private, render
 from . import openings as openings_service
 from . import scorecard as scorecard_service
@@ -68,7 +68,8 @@ def _walls_page(link=None, error=None, status=200):
     screens = walls.walls_of(g.userid)
     people = staff_names({w.created_by for w in screens} | {w.revoked_by for w in screens if w.revoked_by})
     return private(render("manage/walls.html", status=status, walls=screens, departments=dict(walls.departments_for(
-        g.userid)), people=people, link=link, error=error, hours=walls.LINK_HOURS))
+        g.userid)), people=people, link=link, error=error, hours=walls.LINK_HOURS,
+        now_utc=utcnow()))
 
 
 @bp.get("/wall/pair/<secret>")

@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..domain.access import ROOT_DEPARTMENT, departments_below, departments_managed_by
 from ..extensions import db
@@ -114,9 +114,12 @@ def pair(link_secret):
     if wall is None:
         return None
     secret = _new_secret()
-    wall.link_hash = wall.link_expires_at = None  # used once
-    wall.device_hash, wall.paired_at = digest(secret), utcnow()
-    return secret
+    # used once, by the database's word: of two TVs confirming at the same moment only one gets a cookie
+    used = db.session.execute(update(WallScreen).where(WallScreen.id == wall.id,
+                                                       WallScreen.link_hash == digest(link_secret))
+                              .values(link_hash=None, link_expires_at=None, device_hash=digest(secret),
+                                      paired_at=utcnow()).execution_options(synchronize_session=False))
+    return secret if used.rowcount == 1 else None
 
 
 def screen_for(device_secret):
