@@ -21,14 +21,20 @@ def store_org(app, world):
         db.session.commit()
 
 
-def staff_below(world, department_ids):
-    """userids of the seeded staff in these departments and any department under them (the test's own walk)."""
+def departments_below(world, roots):
+    """The departments in roots and under them, walked here from the emulator's tree (not the app's)."""
     parents = {d["id"]: d["parentid"] for d in world["departments"]}
 
     def under(department):
         while department:
-            if department in department_ids:
+            if department in roots:
                 return True
             department = parents.get(department, 0)
         return False
-    return {s["userid"] for s in world["staff"] if any(under(d) for d in s["department"])}
+    return {d["id"] for d in world["departments"] if under(d["id"])}
+
+
+def staff_below(world, department_ids):
+    """userids of the seeded staff in these departments and any department under them (the test's own walk)."""
+    below = departments_below(world, department_ids)
+    return {s["userid"] for s in world["staff"] if below & set(s["department"])}

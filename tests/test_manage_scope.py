@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from acquisition_helpers import add_arrival
-from dept_helpers import REGION_MANAGER, ROOT_MANAGER, store_org
+from dept_helpers import REGION_MANAGER, ROOT_MANAGER, departments_below, store_org
 from helpers import signed_in
 from manage_helpers import add_contact
 from sidebar.extensions import db
@@ -56,22 +56,9 @@ ELSEWHERE = {
 }
 
 
-def below(world, roots):
-    """The departments in roots and under them, walked here from the emulator's tree."""
-    parents = {d["id"]: d["parentid"] for d in world["departments"]}
-
-    def under(department):
-        while department:
-            if department in roots:
-                return True
-            department = parents.get(department, 0)
-        return False
-    return {d["id"] for d in world["departments"] if under(d["id"])}
-
-
 def expected(world, manager):
     """The departments with seeded figures whose markers the manager's pages may and should show."""
-    return below(world, MANAGERS[manager]) & {department for department, _, _ in ADVISORS.values()}
+    return departments_below(world, MANAGERS[manager]) & {department for department, _, _ in ADVISORS.values()}
 
 
 @pytest.fixture
