@@ -88,3 +88,26 @@ def add_arrival(name, external_userid, arrived, userid="zhangwei"):
                                   state=channel.state, kind="contact", external_userid=external_userid, userid=userid,
                                   arrived_at=utc(arrived)))
     db.session.flush()
+
+
+def nurture_plan(app, chat_id):
+    """A live group plan (新客培育) on the group, ticked once: its targets are the groups it runs on."""
+    from sidebar.identity.service import grant_role
+    from sidebar.sop.tick import tick
+    from sop_helpers import OPERATOR as SOP_OPERATOR, live_plan
+
+    with app.app_context():
+        grant_role(SOP_OPERATOR, "operator")
+        db.session.commit()
+    plan_id = live_plan(app, {"name": "新客培育", "kind": "group", "groups": [chat_id], "group_rule": {},
+                              "steps": [{"at": {"day": 0, "time": "20:00"}, "window_minutes": 60,
+                                         "text": "欢迎新朋友！", "materials": []}], "holdout": 0})
+    with app.app_context():
+        tick()
+    return plan_id
+
+
+def fill_code(emulator, config_id):
+    """The code's groups are full: the next scan makes a new group."""
+    requests.post(f"{emulator.url}/_admin/ways/capacity", json={"config_id": config_id, "capacity": 0},
+                  timeout=5).raise_for_status()

@@ -5,12 +5,11 @@ import time
 import requests
 from sqlalchemy import select
 
-from acquisition_helpers import (WELCOME_TEXT, arrivals, channel_row, make_channel, prepare, scan, tag_ids,
-                                 welcomes)
+from acquisition_helpers import (WELCOME_TEXT, arrivals, channel_row, fill_code, make_channel, nurture_plan, prepare,
+                                 scan, tag_ids, welcomes)
 from helpers import eventually, signed_in
 from sidebar.extensions import db, wecom
 from sidebar.models import SopTarget
-from sop_helpers import OPERATOR as SOP_OPERATOR, live_plan
 
 
 def hold(emulator, on=True):
@@ -125,24 +124,13 @@ def test_a_retired_channels_code_brings_no_welcome_and_no_tags(live_app, own_emu
 
 
 def test_a_full_group_code_makes_the_next_group_which_joins_the_nurture_plan(live_app, own_emulator):
-    from sidebar.identity.service import grant_role
-    from sidebar.sop.tick import tick
-
     app = live_app.flask_app
     prepare(app)
     world = requests.get(f"{own_emulator.url}/_admin/world", timeout=5).json()
     group = world["groups"][0]
     channel_id, config_id, state = make_channel(app, "投教讲座", kind="group", chat_ids=[group["chat_id"]])
-    with app.app_context():
-        grant_role(SOP_OPERATOR, "operator")
-        db.session.commit()
-    plan_id = live_plan(app, {"name": "新客培育", "kind": "group", "groups": [group["chat_id"]], "group_rule": {},
-                              "steps": [{"at": {"day": 0, "time": "20:00"}, "window_minutes": 60,
-                                         "text": "欢迎新朋友！", "materials": []}], "holdout": 0})
-    with app.app_context():
-        tick()
-    requests.post(f"{own_emulator.url}/_admin/ways/capacity", json={"config_id": config_id, "capacity": 0},
-                  timeout=5).raise_for_status()
+    plan_id = nurture_plan(app, group["chat_id"])
+    fill_code(own_emulator, config_id)
 
     result = scan(own_emulator, config_id, name="新进群")["result"]
     new_chat = result["created"]

@@ -5,11 +5,10 @@ import time
 import requests
 from sqlalchemy import select
 
-from acquisition_helpers import arrivals, channel_row, make_channel, prepare, scan
+from acquisition_helpers import arrivals, channel_row, fill_code, make_channel, nurture_plan, prepare, scan
 from helpers import eventually
 from sidebar.extensions import db, wecom
 from sidebar.models import SopTarget
-from sop_helpers import OPERATOR as SOP_OPERATOR, live_plan
 
 
 def drop_callbacks(emulator, on=True):
@@ -82,22 +81,12 @@ def test_the_sync_keeps_an_attribution_already_recorded(live_app, own_emulator):
 
 
 def test_a_room_made_by_a_full_code_whose_callback_was_lost_joins_the_plan_after_the_sync(live_app, own_emulator):
-    from sidebar.identity.service import grant_role
-    from sidebar.sop.tick import tick
-
     app = live_app.flask_app
     prepare(app)
     chat_id = first_group(own_emulator)
     channel_id, config_id, _ = make_channel(app, "投教讲座", kind="group", chat_ids=[chat_id])
-    with app.app_context():
-        grant_role(SOP_OPERATOR, "operator")
-    plan_id = live_plan(app, {"name": "新客培育", "kind": "group", "groups": [chat_id], "group_rule": {},
-                              "steps": [{"at": {"day": 0, "time": "20:00"}, "window_minutes": 60,
-                                         "text": "欢迎新朋友！", "materials": []}], "holdout": 0})
-    with app.app_context():
-        tick()
-    requests.post(f"{own_emulator.url}/_admin/ways/capacity", json={"config_id": config_id, "capacity": 0},
-                  timeout=5).raise_for_status()
+    plan_id = nurture_plan(app, chat_id)
+    fill_code(own_emulator, config_id)
     drop_callbacks(own_emulator)
     new_chat = scan(own_emulator, config_id, name="新进群", wait=False)["result"]["created"]
     assert new_chat
