@@ -3,13 +3,14 @@
 A copy is keyed by everything it depends on — the caller's key (view, viewer, choices, today) plus
 the data versions of what it reads (versions.py) — and is dropped after MAX_AGE seconds anyway,
 for what moves with the clock alone ("joined in the last 7 days"). Of rendered responses only htmx
-fragments are kept: a whole page carries the session's CSRF token.
+fragments are kept, and a form's CSRF token is kept as a blank that each request fills with its own.
 """
 import threading
 import time
 from collections import OrderedDict
 
-from flask import Response, current_app
+from flask import Response, current_app, g
+from flask_wtf.csrf import generate_csrf
 
 from . import versions
 
@@ -59,12 +60,21 @@ def value(key, data, compute):
 def response(key, data, render):
     """render()'s response, or a copy of the one rendered for the same key and data versions."""
     body, status, headers = value(key, data, lambda: _parts(render()))
+    if CSRF_BLANK in body:
+        body = body.replace(CSRF_BLANK, generate_csrf().encode())
     return Response(body, status, headers)
 
 
 def _parts(response):
-    """What a response needs to be sent again: body, status and the view's own headers (no cookie yet)."""
-    return response.get_data(), response.status_code, list(response.headers.items())
+    """What a response needs to be sent again: body (its CSRF token blanked), status and the view's own
+    headers (no cookie yet)."""
+    body, token = response.get_data(), g.get(current_app.config["WTF_CSRF_FIELD_NAME"])
+    if token:  # a form's token is the session's: another session (the advisor's PC) must get its own
+        body = body.replace(token.encode(), CSRF_BLANK)
+    return body, response.status_code, list(response.headers.items())
+
+
+CSRF_BLANK = b"<!--csrf-->"  # "<" is escaped in every value the templates show: no text can read like it
 
 
 _MISSING = object()

@@ -5,8 +5,8 @@ are unchanged: the counters live in the database, so every worker and host sees 
 through the app's session counts — objects flushed and ORM insert/update/delete statements alike —
 so no writer has to remember to raise them.
 
-Names: a write raises its kind (`follows`) and, where its rows say whose they are, that part
-(`follows:zhangwei`, `groups:wrOgQh…`); a statement whose rows are not known (a bulk update) raises
+Names: a write raises each kind its table is part of (`follows`) and, where its rows say whose they
+are, that part (`follows:zhangwei`, `clients:wmAbc…`, `groups:wrOgQh…`); a statement whose rows are not known (a bulk update) raises
 `follows:*` instead. A reader of one part reads `kind:<part>` and `kind:*`; of the whole kind, `kind`.
 So a callback about one advisor's contact leaves every other advisor's copies in use.
 
@@ -23,25 +23,37 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .database import upsert
 from .extensions import db
-from .models import (ChannelArrival, ClientProfile, DataVersion, Department, Follow, GroupChat, GroupMember,
-                     GroupSnapshot, Material, MaterialVersion, Role, SopTask, Staff)
+from .models import (AssetSnapshot, Channel, ChannelArrival, ClientProfile, DataVersion, Department, ExternalContact,
+                     Follow, FollowUpNote, GroupChat, GroupMember, GroupSnapshot, LinkOpen, Material, MaterialScene,
+                     MaterialVersion, Role, Share, SopTask, Staff)
 
 log = logging.getLogger(__name__)
 
 GROUPS, PROFILES, FOLLOWS, STAFF, MATERIALS = "groups", "profiles", "follows", "staff", "materials"
 SOP = "sop"  # SOP tasks, by chat: a panel shows 今日SOP when one is due (the tick's inserts are bulk: sop:*)
-KIND_OF_TABLE = {
-    GroupChat.__tablename__: GROUPS, GroupMember.__tablename__: GROUPS, GroupSnapshot.__tablename__: GROUPS,
-    ClientProfile.__tablename__: PROFILES, Follow.__tablename__: FOLLOWS,
-    ChannelArrival.__tablename__: FOLLOWS,  # a contact panel's 来源 is part of what it shows of the follow
-    Staff.__tablename__: STAFF, Role.__tablename__: STAFF, Department.__tablename__: STAFF,
-    Material.__tablename__: MATERIALS, MaterialVersion.__tablename__: MATERIALS,
-    SopTask.__tablename__: SOP,
+CLIENTS = "clients"  # what a client panel shows of one client, by external_userid
+ASSETS, CHANNELS = "assets", "channels"  # daily asset snapshots (the import's); channel names (来源)
+# table -> (kind, the column naming the part a row belongs to, or None for a kind read whole), ...
+KINDS_OF_TABLE = {
+    GroupChat.__tablename__: ((GROUPS, "chat_id"),), GroupMember.__tablename__: ((GROUPS, "chat_id"),),
+    GroupSnapshot.__tablename__: ((GROUPS, "chat_id"),),
+    ClientProfile.__tablename__: ((PROFILES, None), (CLIENTS, "external_userid")),
+    Follow.__tablename__: ((FOLLOWS, "userid"), (CLIENTS, "external_userid")),
+    # a contact panel's 来源 is part of what it shows of the follow
+    ChannelArrival.__tablename__: ((FOLLOWS, "userid"), (CLIENTS, "external_userid")),
+    Channel.__tablename__: ((CHANNELS, None),),
+    ExternalContact.__tablename__: ((CLIENTS, "external_userid"),),
+    FollowUpNote.__tablename__: ((CLIENTS, "external_userid"),),
+    Share.__tablename__: ((CLIENTS, "target_id"),),  # a group's shares name the chat: a part nobody reads
+    AssetSnapshot.__tablename__: ((ASSETS, None),),
+    Staff.__tablename__: ((STAFF, None),), Role.__tablename__: ((STAFF, None),),
+    Department.__tablename__: ((STAFF, None),),
+    Material.__tablename__: ((MATERIALS, None),), MaterialVersion.__tablename__: ((MATERIALS, None),),
+    MaterialScene.__tablename__: ((MATERIALS, None),),
+    SopTask.__tablename__: ((SOP, "chat_id"),),
 }
-# The column naming the part a row belongs to, for the kinds that are read one part at a time.
-PART_OF_TABLE = {GroupChat.__tablename__: "chat_id", GroupMember.__tablename__: "chat_id",
-                 GroupSnapshot.__tablename__: "chat_id", Follow.__tablename__: "userid", SopTask.__tablename__: "chat_id",
-                 ChannelArrival.__tablename__: "userid"}
+# Tables whose rows do not say whose they are: their one writer notes the part itself (note()).
+NOTED_BY_WRITER = {LinkOpen.__tablename__: CLIENTS}  # materials.tracking._record_open: the share's client
 WRITTEN = "sidebar_written_versions"  # session.info key: names written in the open transaction
 _READ = select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(bindparam("names", expanding=True)))
 
@@ -53,7 +65,7 @@ def part(kind, key):
 
 def current(names):
     """(version of each name, in the order given), in one statement; 0 for a name never raised."""
-    versions = dict(db.session.execute(_READ, {"names": list(names)}).tuples().all())
+    versions = dict(db.session.connection().execute(_READ, {"names": list(names)}).tuples().all())  # no ORM: a hot path
     return tuple(versions.get(name, 0) for name in names)
 
 
@@ -64,29 +76,30 @@ def raise_versions(connection, names):
             index_elements=[DataVersion.name], set_={"version": DataVersion.version + 1}))
 
 
-def _note(session, names):
-    """Remember names as written in the session's transaction."""
+def note(session, names):
+    """Remember names as written in the session's transaction (raised when it commits).
+
+    For a write whose rows do not say whose they are (a link's open names only its share).
+    """
     if names:
         session.info.setdefault(WRITTEN, set()).update(names)
 
 
 def _names_of_object(obj):
-    """The kind of a flushed object and the parts it was in, before and after the change."""
-    table = obj.__table__.name
-    kind = KIND_OF_TABLE.get(table)
-    if kind is None:
-        return set()
-    column = PART_OF_TABLE.get(table)
-    if column is None:
-        return {kind}
-    history = inspect(obj).attrs[column].history  # a row moved to another part changes both
-    return {kind} | {f"{kind}:{key}" for key in (history.sum() or [getattr(obj, column)])}
+    """The kinds of a flushed object and the parts it was in, before and after the change."""
+    names = set()
+    for kind, column in KINDS_OF_TABLE.get(obj.__table__.name, ()):
+        names.add(kind)
+        if column is not None:  # a row moved to another part changes both
+            history = inspect(obj).attrs[column].history
+            names.update(f"{kind}:{key}" for key in (history.sum() or [getattr(obj, column)]))
+    return names
 
 
 def _flushed(session, _context):
     """Objects added, changed or deleted (the lists still hold them after the flush)."""
     changed = [obj for obj in session.dirty if session.is_modified(obj)]  # not those set to the same values
-    _note(session, {name for group in (session.new, changed, session.deleted) for obj in group
+    note(session, {name for group in (session.new, changed, session.deleted) for obj in group
                     for name in _names_of_object(obj)})
 
 
@@ -98,12 +111,12 @@ def _executed(state):
     """
     if not (state.is_insert or state.is_update or state.is_delete) or state.bind_mapper is None:
         return None
-    kind = KIND_OF_TABLE.get(state.bind_mapper.local_table.name)
-    if kind is None:
+    kinds = KINDS_OF_TABLE.get(state.bind_mapper.local_table.name)
+    if kinds is None:
         return None
     result = state.invoke_statement()
     if getattr(result, "rowcount", -1) != 0:  # not known (-1, or a bulk run by primary key) counts as written
-        _note(state.session, {kind, f"{kind}:*"})
+        note(state.session, {name for kind, _ in kinds for name in (kind, f"{kind}:*")})
     return result
 
 

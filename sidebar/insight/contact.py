@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import bindparam, insert, select
 
+from .. import versions
 from ..acquisition.attribution import source_of
 from ..domain.access import NotVisible, find_follow, roles_of, same_branch
 from ..domain.directory import ensure_staff
@@ -50,6 +51,8 @@ ASSET_SERIES = (db.select(AssetSnapshot.day, AssetSnapshot.total_assets)
                 .where(AssetSnapshot.account_id == bindparam("account_id"), AssetSnapshot.day > bindparam("since"))
                 .order_by(AssetSnapshot.day))
 LOG_VIEW = insert(ClientView.__table__)
+OWN_FOLLOW = select(Follow.id).where(Follow.userid == bindparam("userid"), Follow.external_userid == bindparam(
+    "external_userid"), Follow.ended_at.is_(None)).limit(1)
 
 
 class NotAllowed(Exception):
@@ -95,17 +98,37 @@ class ClientPanel:
     sop_due: bool = False  # the advisor has 今日SOP tasks due in this chat: the panel loads them
 
 
-def shown_panel(wecom, viewer, external_userid, render):
+def shown_panel(wecom, viewer, external_userid, render, keep=None):
     """render(panel) of the viewer's client panel, the view logged and committed before it is returned;
     NotVisible when the client is not theirs.
+
+    keep(render_now), when given, may answer with a copy kept from an earlier render instead
+    (memo.response under panel_data's versions); it is asked only once the viewer's own follow of the
+    client was read, never for a manager's view. Every view is authorised and logged, kept or not.
 
     Logged after the render and before anything is sent: a view that cannot be logged is not shown,
     and the render's own read (下一步's materials) runs in the panel's transaction instead of taking
     another connection after the commit (on PostgreSQL, with its pre-ping).
     """
-    response = render(_client_panel(wecom, viewer, external_userid))
+    def render_now():
+        """The panel as the client's data is now."""
+        return render(_client_panel(wecom, viewer, external_userid))
+
+    follows = keep is not None and db.session.connection().execute(
+        OWN_FOLLOW, {"userid": viewer, "external_userid": external_userid}).first() is not None
+    response = keep(render_now) if follows else render_now()
     _log_view(viewer, external_userid)
     return response
+
+
+def panel_data(external_userid):
+    """The data versions (versions.py) of what a client panel is computed from.
+
+    The client's own rows (contact, follows, profile, notes, shares with their opens, arrivals) and
+    SOP tasks; asset snapshots, staff and channel names, and the materials 下一步 offers.
+    """
+    return (*versions.part(versions.CLIENTS, external_userid), *versions.part(versions.SOP, external_userid),
+            versions.ASSETS, versions.STAFF, versions.CHANNELS, versions.MATERIALS)
 
 
 def _client_panel(wecom, viewer, external_userid, today=None):

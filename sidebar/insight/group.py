@@ -176,6 +176,7 @@ def panel_data(viewer, chat_id):
     """
     follows = (versions.FOLLOWS,) if "manager" in roles_of(viewer) else versions.part(versions.FOLLOWS, viewer)
     return (*versions.part(versions.GROUPS, chat_id), versions.PROFILES, versions.STAFF, *follows,
+            versions.CHANNELS,  # the channels' names in 来源
             *versions.part(versions.SOP, chat_id))  # whether 今日SOP is due here (sop.views.sop_due)
 
 

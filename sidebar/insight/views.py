@@ -1,4 +1,6 @@
 """The client panel and the group panel of the sidebar."""
+from functools import partial
+
 from flask import Blueprint, abort, g, redirect, request, url_for
 
 from .. import memo
@@ -24,9 +26,13 @@ def wecom_trouble():
 @bp.get("/contacts/<external_userid>")
 @login_required
 def contact(external_userid):
-    """Client insight for a 1:1 chat."""
+    """Client insight for a 1:1 chat; the fragment is reused while none of what it shows changed (memo.py)."""
+    keep = None
+    if wants_fragment():
+        key = ("insight/contact.html", external_userid, g.userid, china_today(), wecom().in_trouble())
+        keep = partial(memo.response, key, contact_insight.panel_data(external_userid))
     return private(contact_insight.shown_panel(wecom(), g.userid, external_userid,
-                                               lambda panel: render("insight/contact.html", panel=panel)))
+                                               lambda panel: render("insight/contact.html", panel=panel), keep))
 
 
 @bp.post("/contacts/<external_userid>/notes")

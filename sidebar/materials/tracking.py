@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, update
 
+from .. import versions
 from ..addresses import network_of
 from ..extensions import db
 from ..queue import enqueue
@@ -135,6 +136,7 @@ def _record_open(share, user_agent, remote_addr, now):
     """
     db.session.add(LinkOpen(share_id=share.id, opened_at=now, device=device_of(user_agent),
                             network=network_of(remote_addr)))
+    versions.note(db.session, {f"{versions.CLIENTS}:{share.target_id}"})  # the client panel's 已读 N 次
     first = db.session.execute(update(Share).where(Share.id == share.id, Share.first_opened_at.is_(None))
                                .values(first_opened_at=now)).rowcount
     db.session.commit()
