@@ -145,6 +145,10 @@ def login(get, emulator_url):
     back = urlsplit(code.headers["Location"])
     done = get(f"{back.path}?{back.query}")
     assert done.status_code == 302, done.status_code
+    # On to the shell, as the browser goes: it puts the session's CSRF secret into the cookie, which a
+    # cookie taken before it lacks (every panel would then write a new cookie).
+    shell = get(urlsplit(done.headers["Location"]).path)
+    assert shell.status_code == 200, shell.status_code
 
 
 # -- 1. in process --------------------------------------------------------------------------------

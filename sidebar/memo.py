@@ -3,13 +3,13 @@
 A copy is keyed by everything it depends on — the caller's key (view, viewer, choices, today) plus
 the data versions of what it reads (versions.py) — and is dropped after MAX_AGE seconds anyway,
 for what moves with the clock alone ("joined in the last 7 days"). Of rendered responses only htmx
-fragments are kept, and a form's CSRF token is kept as a blank that each request fills with its own.
+fragments are kept, cut around a form's CSRF token, which each request fills in with its session's own.
 """
 import threading
 import time
 from collections import OrderedDict
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, session
 from flask_wtf.csrf import generate_csrf
 
 from . import versions
@@ -45,11 +45,47 @@ class MemoryCache:
 def init_app(app):
     """Give the app its copies (one store per worker process)."""
     app.extensions["memo"] = MemoryCache()
+    app.extensions["memo-csrf"] = MemoryCache(size=1024)  # sessions' signed CSRF tokens, by their secret
 
 
 def value(key, data, compute):
     """compute(), or the value it gave for the same key while the data versions named in `data` are unchanged."""
-    copies, key = current_app.extensions["memo"], (key, versions.current(data))  # versions before data
+    return _kept((key, versions.current(data)), compute)  # versions before data
+
+
+def response(key, data, render):
+    """render()'s response, or a copy of the one rendered for the same key and data versions."""
+    return kept_response(key, versions.current(data), render)
+
+
+def kept_response(key, stamp, render):
+    """response() for data versions the caller read already (stamp, before any of the data)."""
+    pieces, status, headers = _kept((key, stamp), lambda: _parts(render()))
+    body = pieces[0] if len(pieces) == 1 else _csrf_token().encode().join(pieces)
+    return Response(body, status, headers)
+
+
+def _csrf_token():
+    """This session's CSRF token (Flask-WTF's), signed once a minute per session rather than in every request.
+
+    Kept only while tokens do not age (WTF_CSRF_TIME_LIMIT None): any signature of the session's secret
+    is then as good as a new one.
+    """
+    config = current_app.config
+    secret = session.get(config["WTF_CSRF_FIELD_NAME"])
+    if secret is None or config["WTF_CSRF_TIME_LIMIT"] is not None:
+        return generate_csrf()
+    signed = current_app.extensions["memo-csrf"]
+    token = signed.get(secret)
+    if token is None:
+        token = generate_csrf()
+        signed.put(secret, token)
+    return token
+
+
+def _kept(key, compute):
+    """The value kept under key, or compute()'s, kept from now on."""
+    copies = current_app.extensions["memo"]
     found = copies.get(key, _MISSING)
     if found is _MISSING:
         found = compute()
@@ -57,24 +93,13 @@ def value(key, data, compute):
     return found
 
 
-def response(key, data, render):
-    """render()'s response, or a copy of the one rendered for the same key and data versions."""
-    body, status, headers = value(key, data, lambda: _parts(render()))
-    if CSRF_BLANK in body:
-        body = body.replace(CSRF_BLANK, generate_csrf().encode())
-    return Response(body, status, headers)
-
-
 def _parts(response):
-    """What a response needs to be sent again: body (its CSRF token blanked), status and the view's own
-    headers (no cookie yet)."""
+    """What a response needs to be sent again: body (in pieces around its CSRF tokens), status and the
+    view's own headers (no cookie yet)."""
     body, token = response.get_data(), g.get(current_app.config["WTF_CSRF_FIELD_NAME"])
-    if token:  # a form's token is the session's: another session (the advisor's PC) must get its own
-        body = body.replace(token.encode(), CSRF_BLANK)
-    return body, response.status_code, list(response.headers.items())
-
-
-CSRF_BLANK = b"<!--csrf-->"  # "<" is escaped in every value the templates show: no text can read like it
+    # a form's token is the session's: another session (the advisor's PC) must get its own
+    pieces = body.split(token.encode()) if token else [body]
+    return pieces, response.status_code, list(response.headers.items())
 
 
 _MISSING = object()

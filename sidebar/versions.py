@@ -18,7 +18,7 @@ every change it lacks, and the raise right after that change's commit makes the 
 import logging
 
 from flask_sqlalchemy.session import Session
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import bindparam, event, exists, inspect, literal, select, union_all
 from sqlalchemy.exc import SQLAlchemyError
 
 from .database import upsert
@@ -55,6 +55,7 @@ KINDS_OF_TABLE = {
 # Tables whose rows do not say whose they are: their one writer notes the part itself (note()).
 NOTED_BY_WRITER = {LinkOpen.__tablename__: CLIENTS}  # materials.tracking._record_open: the share's client
 WRITTEN = "sidebar_written_versions"  # session.info key: names written in the open transaction
+_FOUND = ""  # current_where's row saying the condition held: no counter has this name
 _READ = select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(bindparam("names", expanding=True)))
 
 
@@ -66,6 +67,26 @@ def part(kind, key):
 def current(names):
     """(version of each name, in the order given), in one statement; 0 for a name never raised."""
     versions = dict(db.session.connection().execute(_READ, {"names": list(names)}).tuples().all())  # no ORM: a hot path
+    return tuple(versions.get(name, 0) for name in names)
+
+
+def read_where(condition):
+    """The statement current_where runs: the counters' read, and a row of its own when the select
+    `condition` finds one (built once, by its caller: building it costs more than running it)."""
+    found = exists(condition)
+    return union_all(_READ.where(found), select(literal(_FOUND), literal(0)).where(found))
+
+
+def current_where(names, statement, **params):
+    """current(names) when read_where's condition finds a row, else None: both in one statement.
+
+    For a kept panel, whose every open is authorised first: the check and the versions of its copy
+    cost one round trip, not two.
+    """
+    rows = db.session.connection().execute(statement, {"names": list(names), **params}).tuples().all()
+    if not rows:
+        return None
+    versions = dict(rows)
     return tuple(versions.get(name, 0) for name in names)
 
 

@@ -51,8 +51,10 @@ ASSET_SERIES = (db.select(AssetSnapshot.day, AssetSnapshot.total_assets)
                 .where(AssetSnapshot.account_id == bindparam("account_id"), AssetSnapshot.day > bindparam("since"))
                 .order_by(AssetSnapshot.day))
 LOG_VIEW = insert(ClientView.__table__)
-OWN_FOLLOW = select(Follow.id).where(Follow.userid == bindparam("userid"), Follow.external_userid == bindparam(
-    "external_userid"), Follow.ended_at.is_(None)).limit(1)
+# A kept panel's data versions, read only when the viewer follows the client (versions.current_where)
+KEPT_STAMP = versions.read_where(select(Follow.id).where(
+    Follow.userid == bindparam("userid"), Follow.external_userid == bindparam("external_userid"),
+    Follow.ended_at.is_(None)))
 
 
 class NotAllowed(Exception):
@@ -102,9 +104,10 @@ def shown_panel(wecom, viewer, external_userid, render, keep=None):
     """render(panel) of the viewer's client panel, the view logged and committed before it is returned;
     NotVisible when the client is not theirs.
 
-    keep(render_now), when given, may answer with a copy kept from an earlier render instead
-    (memo.response under panel_data's versions); it is asked only once the viewer's own follow of the
-    client was read, never for a manager's view. Every view is authorised and logged, kept or not.
+    keep(stamp, render_now), when given, may answer with a copy kept from an earlier render instead
+    (memo.kept_response under panel_data's versions, read in one statement with the viewer's own
+    follow of the client). Without that follow (a manager's view, a follow not stored yet) the panel
+    is rendered. Every view is authorised and logged, kept or not.
 
     Logged after the render and before anything is sent: a view that cannot be logged is not shown,
     and the render's own read (下一步's materials) runs in the panel's transaction instead of taking
@@ -114,9 +117,11 @@ def shown_panel(wecom, viewer, external_userid, render, keep=None):
         """The panel as the client's data is now."""
         return render(_client_panel(wecom, viewer, external_userid))
 
-    follows = keep is not None and db.session.connection().execute(
-        OWN_FOLLOW, {"userid": viewer, "external_userid": external_userid}).first() is not None
-    response = keep(render_now) if follows else render_now()
+    stamp = None
+    if keep is not None:
+        stamp = versions.current_where(panel_data(external_userid), KEPT_STAMP, userid=viewer,
+                                       external_userid=external_userid)
+    response = render_now() if stamp is None else keep(stamp, render_now)
     _log_view(viewer, external_userid)
     return response
 

@@ -30,7 +30,7 @@ def contact(external_userid):
     keep = None
     if wants_fragment():
         key = ("insight/contact.html", external_userid, g.userid, china_today(), wecom().in_trouble())
-        keep = partial(memo.response, key, contact_insight.panel_data(external_userid))
+        keep = partial(memo.kept_response, key)
     return private(contact_insight.shown_panel(wecom(), g.userid, external_userid,
                                                lambda panel: render("insight/contact.html", panel=panel), keep))
 
