@@ -238,7 +238,8 @@ class Gunicorn:
     def __init__(self, settings, log_path, workers=None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, **settings, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        # its own origin: the JS-SDK signs only pages of SIDEBAR_PUBLIC_URL, required in production
+        env = {**os.environ, **settings, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "SIDEBAR_PUBLIC_URL": self.url}
         env.pop("WEB_CONCURRENCY", None)  # by default the workers the conf derives from the cores
         if workers:
             env["WEB_CONCURRENCY"] = str(workers)

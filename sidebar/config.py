@@ -103,8 +103,9 @@ def _flask_settings(settings):
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_https,
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # one working day; WeCom re-auths silently
-        # Counted from the login, as the server forgets sessions (identity.service.start_session): a cookie
-        # signed again on every request would outlive its row, and cost every panel an HMAC and a header.
+        # Counted from the cookie's last change (the login, or the CSRF secret's first use just after), as the
+        # server forgets sessions 8 h after their start (identity.service.start_session): a cookie signed
+        # again on every request would outlive its row, and cost every panel an HMAC and a header.
         "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
         "WTF_CSRF_SSL_STRICT": public_https,

@@ -52,8 +52,10 @@ KINDS_OF_TABLE = {
     MaterialScene.__tablename__: ((MATERIALS, None),),
     SopTask.__tablename__: ((SOP, "chat_id"),),
 }
-# Tables whose rows do not say whose they are: their one writer notes the part itself (note()).
+# Tables whose rows do not say whose they are: their one writer notes the part itself (note()); a
+# statement on one that was not so noted counts for the whole kind.
 NOTED_BY_WRITER = {LinkOpen.__tablename__: CLIENTS}  # materials.tracking._record_open: the share's client
+NOTED = "versions_noted"  # an execution option: the statement's writer noted its parts itself
 WRITTEN = "sidebar_written_versions"  # session.info key: names written in the open transaction
 _FOUND = ""  # current_where's row saying the condition held: no counter has this name
 _READ = select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(bindparam("names", expanding=True)))
@@ -132,7 +134,10 @@ def _executed(state):
     """
     if not (state.is_insert or state.is_update or state.is_delete) or state.bind_mapper is None:
         return None
-    kinds = KINDS_OF_TABLE.get(state.bind_mapper.local_table.name)
+    if state.execution_options.get(NOTED):  # its writer noted the parts it writes (note())
+        return None
+    table = state.bind_mapper.local_table.name
+    kinds = ((NOTED_BY_WRITER[table], None),) if table in NOTED_BY_WRITER else KINDS_OF_TABLE.get(table)
     if kinds is None:
         return None
     result = state.invoke_statement()
