@@ -28,6 +28,7 @@ BOUNDARIES = {
     ("insight.contact", "_log_view"),  # the access log
     ("domain.access", "_remember_miss"),  # remembered though the request then fails (404)
     ("materials.sharing", "_record"), ("sop.tasks", "_block"),  # the share audit, blocked and failed ones too
+    ("sop.tasks", "_attach"),  # a task's share, before the step's next upload
     ("materials.review", "_save"),  # stored files are deleted again unless their rows committed
     ("materials.media", "_remember"),  # an upload's media_id, before the next upload
     ("sync.profiles", "_store"),  # the import's chunks

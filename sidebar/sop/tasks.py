@@ -166,8 +166,14 @@ def _text_share(task, advisor, audience, text):
 
 
 def _attach(share, task):
-    """Record the task on a share the library path made."""
+    """Record the task on a share the library path made.
+
+    Boundary: committed at once, as the share itself was (materials.sharing._record): the step's next
+    material may be uploaded to WeCom now, and no write may be held across that call (on SQLite it
+    would lock out the token cache's own connection).
+    """
     db.session.execute(update(Share).where(Share.id == share.id).values(task_id=task.id))
+    db.session.commit()
 
 
 def _block(task, reason):
