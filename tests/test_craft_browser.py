@@ -2,16 +2,17 @@
 light and dark, text sizes, 130 % text), feedback on slow answers, errors in place that keep the
 work, and dates to trust."""
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 from werkzeug.exceptions import InternalServerError
 
-from helpers import run_sql
 from sidebar.demo_data import demo_profiles, showroom
-from sidebar.models import STAGES, china_today
+from sidebar.extensions import db
+from sidebar.models import STAGES, Follow, china_today
 from sidebar.web import handle_http_error
 from test_browser import client_url, page  # noqa: F401  (the simulated client's page)
 
@@ -392,9 +393,12 @@ def test_one_date_in_china_time_with_its_year_and_the_journey_in_its_order(page,
     expect(sidebar.locator("article.contact")).to_be_visible(timeout=15000)
 
     def open_with_added(moment):
-        """The client's panel after the add moved to moment (naive UTC, as stored)."""
-        run_sql(demo_server.flask_app, f"UPDATE follow SET added_at = '{moment}' "
-                                       f"WHERE userid = '{ADVISOR}' AND external_userid = '{contact}'")
+        """The client's panel after the add moved to moment (naive UTC, as stored), written through the app's
+        session as a sync would: the panel's kept copy is then retired."""
+        with demo_server.flask_app.app_context():
+            db.session.execute(update(Follow).where(Follow.userid == ADVISOR, Follow.external_userid == contact)
+                               .values(added_at=datetime.fromisoformat(moment)))
+            db.session.commit()
         page.goto(client_url(demo_server, ADVISOR, f"contact:{contact}"))
         expect(sidebar.locator("article.contact")).to_be_visible(timeout=15000)
         return (sidebar.locator('[data-date="added"]').text_content(),
