@@ -1,8 +1,8 @@
 """Screenshots of the material library (360 px, inside the simulated client) and of the console.
 
 Run with `.venv/bin/python docs/screenshots_materials.py` (after `make screenshots` has its fonts).
-Writes library.png, library-client.png and console-*.png (console-360-*.png: a phone, light and dark)
-to docs/screenshots/.
+Writes library.png, library-client.png, console-*.png (console-360-*.png: a phone, light and dark) and
+channel-poster-360*.png (an operator's channel page with its poster form, on a phone) to docs/screenshots/.
 """
 import pathlib
 import sys
@@ -75,6 +75,22 @@ def console_phone_shots(browser, url):
             context.close()
 
 
+def channel_shots(browser, url):
+    """An operator's channel page on a phone (360 px), light and dark: the code, a poster chosen to print it on,
+    the figures, the arrivals and the edit form."""
+    for scheme, suffix in (("light", ""), ("dark", "-dark")):
+        context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN",
+                                      color_scheme=scheme, device_scale_factor=2)
+        context.add_cookies([{"name": "wecom_userid", "value": "chenjing", "url": f"{url}/_wecom/"}])  # the operator
+        page = context.new_page()
+        page.goto(url + "/console/channels")
+        page.get_by_role("link", name="网点海报").first.click()
+        page.locator("form.poster-form select").select_option(label="双十一开户福利海报")
+        page.locator("img.channel-qr").evaluate("img => img.complete || new Promise(done => img.onload = done)")
+        page.screenshot(path=OUT / f"channel-poster-360{suffix}.png", full_page=True)
+        context.close()
+
+
 def main():
     """Serve the demo, share twice, take the pictures."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -85,6 +101,7 @@ def main():
             library_shots(browser, url, demo_client_with_class(world, ADVISOR, "C2", china_today()))
             console_shots(browser, url)
             console_phone_shots(browser, url)
+            channel_shots(browser, url)
             browser.close()
     print(f"screenshots written to {OUT}")
 
