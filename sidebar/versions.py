@@ -6,8 +6,8 @@ through the app's session counts — objects flushed and ORM insert/update/delet
 so no writer has to remember to raise them.
 
 Names: a write raises each kind its table is part of (`follows`) and, where its rows say whose they
-are, that part (`follows:zhangwei`, `clients:wmAbc…`, `groups:wrOgQh…`); a statement whose rows are not known (a bulk update) raises
-`follows:*` instead. A reader of one part reads `kind:<part>` and `kind:*`; of the whole kind, `kind`.
+are, that part (`follows:zhangwei`, `clients:wmAbc…`, `groups:wrOgQh…`); a statement whose rows are
+not known (a bulk update) raises `follows:*` instead. A reader of one part reads `kind:<part>` and `kind:*`; of the whole kind, `kind`.
 So a callback about one advisor's contact leaves every other advisor's copies in use.
 
 Why after the commit, not in the same transaction: a counter row written inside every writer's
@@ -68,8 +68,8 @@ def part(kind, key):
 
 def current(names):
     """(version of each name, in the order given), in one statement; 0 for a name never raised."""
-    versions = dict(db.session.connection().execute(_READ, {"names": list(names)}).tuples().all())  # no ORM: a hot path
-    return tuple(versions.get(name, 0) for name in names)
+    rows = db.session.connection().execute(_READ, {"names": list(names)}).tuples().all()  # no ORM: a hot path
+    return _in_order(rows, names)
 
 
 def read_where(condition):
@@ -86,8 +86,11 @@ def current_where(names, statement, **params):
     cost one round trip, not two.
     """
     rows = db.session.connection().execute(statement, {"names": list(names), **params}).tuples().all()
-    if not rows:
-        return None
+    return _in_order(rows, names) if rows else None
+
+
+def _in_order(rows, names):
+    """The versions of (name, version) rows in the order of names; 0 for a name never raised."""
     versions = dict(rows)
     return tuple(versions.get(name, 0) for name in names)
 
