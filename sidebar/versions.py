@@ -61,9 +61,14 @@ _FOUND = ""  # current_where's row saying the condition held: no counter has thi
 _READ = select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(bindparam("names", expanding=True)))
 
 
+def of(kind, key):
+    """The name of one part of a kind."""
+    return f"{kind}:{key}"
+
+
 def part(kind, key):
     """The names a reader of one part of a kind reads: that part, and writes to unknown parts."""
-    return (f"{kind}:{key}", f"{kind}:*")
+    return (of(kind, key), f"{kind}:*")
 
 
 def current(names):
@@ -118,7 +123,7 @@ def _names_of_object(obj):
         names.add(kind)
         if column is not None:  # a row moved to another part changes both
             history = inspect(obj).attrs[column].history
-            names.update(f"{kind}:{key}" for key in (history.sum() or [getattr(obj, column)]))
+            names.update(of(kind, key) for key in (history.sum() or [getattr(obj, column)]))
     return names
 
 

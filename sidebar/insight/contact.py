@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, insert, select
 
 from .. import versions
 from ..acquisition.attribution import source_of
-from ..domain.access import NotVisible, find_follow, roles_of, same_branch
+from ..domain.access import ACTIVE_FOLLOW, NotVisible, find_follow, roles_of, same_branch
 from ..domain.directory import ensure_staff
 from ..domain.facts import ADD_WAYS, PROFILE_GROUP, STAGE_LABELS, Risk, is_dormant, risk_of
 from ..extensions import db
@@ -52,9 +52,7 @@ ASSET_SERIES = (db.select(AssetSnapshot.day, AssetSnapshot.total_assets)
                 .order_by(AssetSnapshot.day))
 LOG_VIEW = insert(ClientView.__table__)
 # A kept panel's data versions, read only when the viewer follows the client (versions.current_where)
-KEPT_STAMP = versions.read_where(select(Follow.id).where(
-    Follow.userid == bindparam("userid"), Follow.external_userid == bindparam("external_userid"),
-    Follow.ended_at.is_(None)))
+KEPT_STAMP = versions.read_where(ACTIVE_FOLLOW)
 
 
 class NotAllowed(Exception):

@@ -137,7 +137,7 @@ def _record_open(share, user_agent, remote_addr, now):
     db.session.add(LinkOpen(share_id=share.id, opened_at=now, device=device_of(user_agent),
                             network=network_of(remote_addr)))
     # the client panel's 已读 N 次, this client's only (not every client's, as a statement on share would)
-    versions.note(db.session, {f"{versions.CLIENTS}:{share.target_id}"})
+    versions.note(db.session, {versions.of(versions.CLIENTS, share.target_id)})
     first = db.session.execute(update(Share).where(Share.id == share.id, Share.first_opened_at.is_(None))
                                .values(first_opened_at=now).execution_options(**{versions.NOTED: True})).rowcount
     db.session.commit()
